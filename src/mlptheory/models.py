@@ -1,0 +1,238 @@
+"""The one way to build a fully connected network: :class:`MLP` and its batched ensemble.
+
+Both are derived from a :class:`~mlptheory.spec.NetworkSpec`. Initial weights are drawn with
+numpy's PCG64 generator from an integer seed, so a seed gives the same network on every
+device and in every dtype, and member ``e`` of an ensemble built from ``seeds`` equals
+``MLP(spec, seed=seeds[e])`` exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from scipy.special import gammaln
+
+from .spec import NetworkSpec
+
+Params = list[tuple[torch.Tensor, torch.Tensor | None]]
+
+
+def activation_fn(name: str):
+    """The elementwise nonlinearity ``phi`` for an activation name."""
+    if name == "relu":
+        return torch.relu
+    if name == "tanh":
+        return torch.tanh
+    if name == "erf":
+        return torch.special.erf
+    if name == "identity":
+        return lambda x: x
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def torch_dtype(name: str) -> torch.dtype:
+    return {"float32": torch.float32, "float64": torch.float64}[name]
+
+
+def generalized_gaussian(rng: np.random.Generator, std: float, beta: float, size) -> np.ndarray:
+    """Samples with density proportional to ``exp(-|w/alpha|^beta)`` and standard deviation ``std``.
+
+    ``Var = alpha^2 Gamma(3/beta) / Gamma(1/beta)``; ``|w/alpha|^beta ~ Gamma(1/beta, 1)``.
+    ``beta = inf`` is the uniform distribution on ``[-sqrt(3) std, sqrt(3) std]``.
+    """
+    if math.isinf(beta):
+        a = math.sqrt(3.0) * std
+        return rng.uniform(-a, a, size=size)
+    alpha = std * math.exp(0.5 * (gammaln(1.0 / beta) - gammaln(3.0 / beta)))
+    magnitude = rng.standard_gamma(1.0 / beta, size=size) ** (1.0 / beta)
+    sign = rng.choice(np.array([-1.0, 1.0]), size=size)
+    return alpha * sign * magnitude
+
+
+def init_params_numpy(spec: NetworkSpec, seed: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Initial ``(W, b)`` pairs as float64 numpy arrays, a pure function of ``(spec, seed)``."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for layer, ((out_dim, in_dim), bias_shape) in enumerate(spec.shapes):
+        std = spec.weight_std(layer)
+        if spec.init == "glorot_uniform":
+            a = math.sqrt(3.0) * std
+            w = rng.uniform(-a, a, size=(out_dim, in_dim))
+        elif spec.init == "generalized_gaussian":
+            w = generalized_gaussian(rng, std, spec.init_beta, (out_dim, in_dim))
+        else:
+            w = rng.standard_normal((out_dim, in_dim)) * std
+        b = None
+        if bias_shape is not None:
+            b = rng.standard_normal(bias_shape) * spec.bias_std()
+        params.append((w, b))
+    return params
+
+
+def init_params(spec: NetworkSpec, seed: int, device=None) -> Params:
+    """Initial ``(W, b)`` pairs as torch tensors in ``spec.dtype``."""
+    dtype = torch_dtype(spec.dtype)
+    return [
+        (
+            torch.as_tensor(w, dtype=dtype, device=device),
+            None if b is None else torch.as_tensor(b, dtype=dtype, device=device),
+        )
+        for w, b in init_params_numpy(spec, seed)
+    ]
+
+
+def spec_from_params(params, **spec_kwargs) -> NetworkSpec:
+    """A spec with layer sizes read off ``(W, b)`` pairs (``W[out, in]`` or ``[E, out, in]``)."""
+    widths = [params[0][0].shape[-1]] + [w.shape[-2] for w, _ in params]
+    has_bias = {b is not None for _, b in params}
+    if len(has_bias) != 1:
+        raise ValueError("either every layer has a bias or none does")
+    for i, (w, _) in enumerate(params[1:], start=1):
+        if w.shape[-1] != widths[i]:
+            raise ValueError(f"layer {i} expects {w.shape[-1]} inputs, previous gives {widths[i]}")
+    dtype = params[0][0].dtype
+    spec_kwargs.setdefault("dtype", "float64" if dtype == torch.float64 else "float32")
+    return NetworkSpec(
+        input_dim=widths[0],
+        hidden=tuple(widths[1:-1]),
+        output_dim=widths[-1],
+        bias=has_bias.pop(),
+        **spec_kwargs,
+    )
+
+
+class _AffineStack(torch.nn.Module):
+    """Shared machinery: parameters ``weights[l]`` and ``biases[l]`` and the forward pass."""
+
+    def __init__(self, spec: NetworkSpec, params: Params):
+        super().__init__()
+        self.spec = spec
+        self.weights = torch.nn.ParameterList([torch.nn.Parameter(w) for w, _ in params])
+        self.biases = torch.nn.ParameterList(
+            [torch.nn.Parameter(b) for _, b in params if b is not None]
+        )
+        self._phi = activation_fn(spec.activation)
+        self._mults = [spec.multipliers(layer) for layer in range(spec.n_layers)]
+
+    def preactivations(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Pre-activations ``z^1, ..., z^{L+1}`` of every affine layer (the last is the output)."""
+        zs = []
+        h = x
+        for layer, w in enumerate(self.weights):
+            w_mult, b_mult = self._mults[layer]
+            z = self._affine(h, w, w_mult)
+            if self.spec.bias:
+                b = self.biases[layer]
+                z = z + (b if b_mult == 1.0 else b_mult * b).unsqueeze(-2)
+            zs.append(z)
+            h = self._phi(z)
+        return zs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.preactivations(x)[-1]
+
+    def to_params(self) -> Params:
+        """Detached copies of the ``(W, b)`` pairs."""
+        biases = list(self.biases) if self.spec.bias else [None] * len(self.weights)
+        return clone_params(list(zip(self.weights, biases, strict=True)))
+
+
+class MLP(_AffineStack):
+    """A fully connected network ``x [n, d] -> f(x) [n, out]``.
+
+    Build it from a spec and a seed (``MLP(spec, seed=0)``) or from existing weights
+    (``MLP.from_params(params, activation=..., parameterization=...)``).
+    """
+
+    def __init__(self, spec: NetworkSpec, seed: int = 0, params: Params | None = None):
+        if params is None:
+            params = init_params(spec, seed)
+        super().__init__(spec, params)
+
+    @staticmethod
+    def _affine(h, w, w_mult):
+        z = h @ w.T
+        return z if w_mult == 1.0 else w_mult * z
+
+    @classmethod
+    def from_params(cls, params: Params, **spec_kwargs) -> MLP:
+        """An MLP around copies of ``(W, b)`` pairs; ``spec_kwargs`` as in :class:`NetworkSpec`."""
+        spec = spec_from_params(params, **spec_kwargs)
+        return cls(spec, params=clone_params(params))
+
+
+class EnsembleMLP(_AffineStack):
+    """``E`` independent networks of one spec, weights stored as ``[E, out, in]``.
+
+    ``forward(x)`` takes ``x [n, d]`` (shared inputs) or ``[E, n, d]`` (one batch per member)
+    and returns ``[E, n, out]``; every layer is one batched matrix product.
+    """
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        seeds: Sequence[int] | None = None,
+        params: Params | None = None,
+    ):
+        if params is None:
+            if seeds is None:
+                raise ValueError("EnsembleMLP needs seeds or params")
+            members = [init_params(spec, int(s)) for s in seeds]
+            params = stack_params(members)
+        super().__init__(spec, params)
+
+    @property
+    def n_members(self) -> int:
+        return self.weights[0].shape[0]
+
+    @staticmethod
+    def _affine(h, w, w_mult):
+        z = torch.matmul(h, w.transpose(-1, -2))
+        return z if w_mult == 1.0 else w_mult * z
+
+    def member(self, e: int) -> MLP:
+        """Member ``e`` as a standalone :class:`MLP` (a copy)."""
+        return MLP(self.spec, params=[_index(p, e) for p in self.to_params()])
+
+    @classmethod
+    def from_members(cls, members: Sequence[MLP]) -> EnsembleMLP:
+        specs = {m.spec for m in members}
+        if len(specs) != 1:
+            raise ValueError("all members must share one spec")
+        return cls(specs.pop(), params=stack_params([m.to_params() for m in members]))
+
+    @classmethod
+    def from_params(cls, params: Params, **spec_kwargs) -> EnsembleMLP:
+        """An ensemble around copies of stacked ``(W [E, out, in], b [E, out])`` pairs."""
+        spec = spec_from_params(params, **spec_kwargs)
+        return cls(spec, params=clone_params(params))
+
+
+def clone_params(params: Params) -> Params:
+    """Detached copies of ``(W, b)`` pairs."""
+    return [(w.detach().clone(), None if b is None else b.detach().clone()) for w, b in params]
+
+
+def _index(pair, e):
+    w, b = pair
+    return w[e].clone(), None if b is None else b[e].clone()
+
+
+def stack_params(members: Sequence[Params]) -> Params:
+    """Stack per-network ``(W, b)`` lists into ensemble tensors ``[E, ...]``."""
+    stacked = []
+    for layer in range(len(members[0])):
+        ws = torch.stack([m[layer][0] for m in members])
+        bs = members[0][layer][1]
+        bs = None if bs is None else torch.stack([m[layer][1] for m in members])
+        stacked.append((ws, bs))
+    return stacked
+
+
+def unstack_params(params: Params) -> list[Params]:
+    """Inverse of :func:`stack_params`."""
+    n = params[0][0].shape[0]
+    return [[_index(p, e) for p in params] for e in range(n)]
