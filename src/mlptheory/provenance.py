@@ -34,7 +34,7 @@ def provenance(path: str | Path = ".") -> dict[str, str]:
     return {
         "mlptheory_version": __version__,
         "git_commit": git_commit(path),
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
         "numpy_version": np.__version__,
         "h5py_version": h5py.__version__,
         "python_version": platform.python_version(),

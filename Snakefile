@@ -1,0 +1,37 @@
+# mlptheory: four deep-learning-theory papers as file targets.
+#   snakemake --cores all                                   everything, paper scale
+#   snakemake --cores 2 --configfile configs/quick.yaml     CPU-sized version
+#   snakemake --cores 4 results/<paper>/<target>.pdf        one figure
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),
+
+
+rule tsuchida2019:
+    input:
+        paper_targets("tsuchida2019"),
+
+
+rule seleznova2021:
+    input:
+        paper_targets("seleznova2021"),
+
+
+rule sorensen2020:
+    input:
+        paper_targets("sorensen2020"),
+
+
+rule lee2019:
+    input:
+        paper_targets("lee2019"),

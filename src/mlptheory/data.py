@@ -1,0 +1,109 @@
+"""Loader API for the experiments: float inputs in [0, 1] from ``results/data/<dataset>.h5``.
+
+>>> x, labels = load("results/data/mnist.h5", "train", n=128, seed=3, unit_norm=True)
+>>> y = one_hot(labels, 10)                      # MSE targets
+>>> x, labels = load("results/data/cifar10.h5", classes=("airplane", "horse"))
+>>> y = signed_targets(labels)                   # +1 for airplane, -1 for horse
+
+The file layout is documented in :mod:`mlptheory.archives`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+
+
+def read_split(path: str | Path, split: str = "train") -> tuple[np.ndarray, np.ndarray, list]:
+    """Raw ``(images uint8, labels uint8, class_names)`` of one split."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; build it with `snakemake {path}`")
+    with h5py.File(path, "r") as h5:
+        if split not in h5:
+            raise KeyError(f"{path} has no split {split!r}; it has {sorted(h5.keys())}")
+        images = h5[split]["images"][...]
+        labels = h5[split]["labels"][...]
+        class_names = json.loads(h5.attrs["class_names"])
+    return images, labels, class_names
+
+
+def fixed_subset(n_available: int, n: int, seed: int) -> np.ndarray:
+    """``n`` distinct indices out of ``range(n_available)``, sorted, a pure function of ``seed``."""
+    if n > n_available:
+        raise ValueError(f"asked for {n} items but only {n_available} are available")
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_available, size=n, replace=False))
+
+
+def class_indices(classes: Sequence[int | str], class_names: Sequence[str]) -> list[int]:
+    """Class names or integer labels as integer labels."""
+    out = []
+    for c in classes:
+        if isinstance(c, str) and not c.isdigit():
+            if c not in class_names:
+                raise ValueError(f"unknown class {c!r}; classes are {list(class_names)}")
+            out.append(class_names.index(c))
+        else:
+            out.append(int(c))
+    return out
+
+
+def to_inputs(images: np.ndarray, *, flatten=True, unit_norm=False, dtype=torch.float64,
+              device=None) -> torch.Tensor:
+    """uint8 images as floats in [0, 1] (``/255``), flattened to ``[N, d]`` by default.
+
+    ``unit_norm`` rescales every (flattened) input to Euclidean norm 1 instead.
+    """
+    x = torch.as_tensor(images, device=device).to(dtype) / 255.0
+    if flatten or unit_norm:
+        shape = x.shape
+        x = x.reshape(shape[0], -1)
+        if unit_norm:
+            norms = x.norm(dim=1, keepdim=True)
+            if bool((norms == 0).any()):
+                raise ValueError("an all-zero image cannot be scaled to unit norm")
+            x = x / norms
+        if not flatten:
+            x = x.reshape(shape)
+    return x
+
+
+def load(path: str | Path, split: str = "train", *, classes: Sequence[int | str] | None = None,
+         n: int | None = None, seed: int = 0, flatten: bool = True, unit_norm: bool = False,
+         dtype=torch.float64, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and integer labels of one split.
+
+    ``classes`` keeps only those classes (names or labels) and relabels them ``0..k-1`` in the
+    given order; ``n`` then draws a fixed subset of that many items with :func:`fixed_subset`.
+    """
+    images, labels, class_names = read_split(path, split)
+    if classes is not None:
+        wanted = class_indices(classes, class_names)
+        keep = np.flatnonzero(np.isin(labels, wanted))
+        images, labels = images[keep], labels[keep]
+        labels = np.searchsorted(np.sort(wanted), labels)
+        order = np.argsort(wanted)  # position in sorted list -> position in `wanted`
+        labels = order[labels]
+    if n is not None:
+        idx = fixed_subset(len(labels), n, seed)
+        images, labels = images[idx], labels[idx]
+    x = to_inputs(images, flatten=flatten, unit_norm=unit_norm, dtype=dtype, device=device)
+    return x, torch.as_tensor(np.asarray(labels, dtype=np.int64), device=device)
+
+
+def one_hot(labels: torch.Tensor, n_classes: int, dtype=torch.float64) -> torch.Tensor:
+    """``[N, n_classes]`` one-hot targets."""
+    return torch.nn.functional.one_hot(labels.long(), n_classes).to(dtype)
+
+
+def signed_targets(labels: torch.Tensor, dtype=torch.float64) -> torch.Tensor:
+    """``[N, 1]`` targets for two classes: +1 for label 0, -1 for label 1."""
+    if labels.numel() and int(labels.max()) > 1:
+        raise ValueError("signed_targets needs labels in {0, 1}; pass two classes to load()")
+    return (1.0 - 2.0 * labels.to(dtype)).unsqueeze(1)
