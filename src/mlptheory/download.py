@@ -11,6 +11,7 @@ other files of the same run, so a machine without network fails within seconds.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import time
@@ -27,6 +28,10 @@ CHUNK = 1 << 20
 
 class DownloadError(RuntimeError):
     """No mirror delivered a file with the expected checksum."""
+
+
+class IncompleteDownload(ConnectionError):
+    """The server closed the connection before sending everything it announced."""
 
 
 class ChecksumError(RuntimeError):
@@ -83,6 +88,7 @@ def _download_once(url: str, part: Path, timeout: float) -> None:
         else:
             mode = "wb"  # server ignored Range (or fresh start): begin again
         total = response.headers.get("Content-Length")
+        expected = int(total) if total and total.isdigit() else None
         done, last = 0, time.monotonic()
         with open(part, mode) as fh:
             for block in iter(lambda: response.read(CHUNK), b""):
@@ -91,6 +97,10 @@ def _download_once(url: str, part: Path, timeout: float) -> None:
                 if time.monotonic() - last > 10:
                     log.info("%s: %.1f MB of %s", part.name, done / 1e6, total or "?")
                     last = time.monotonic()
+    if expected is not None and done < expected:
+        raise IncompleteDownload(
+            f"connection closed after {done} of {expected} bytes; {part} is kept for resuming"
+        )
 
 
 def fetch_file(
@@ -135,6 +145,9 @@ def fetch_file(
             _download_once(url, part, timeout)
         except urllib.error.HTTPError as err:
             reasons.append(f"{url}: HTTP {err.code} {err.reason}")
+            continue
+        except (IncompleteDownload, http.client.HTTPException) as err:
+            reasons.append(f"{url}: {err!r}")
             continue
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
             reason = getattr(err, "reason", err)

@@ -1,0 +1,126 @@
+"""The workflow on a clean copy: config validation, the data rules, their error paths."""
+
+import json
+import shutil
+import time
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+from conftest import MNIST_DIR, make_cifar_archive, needs_mnist, run_snakemake
+from test_archives import MNIST_TEST_COUNTS, MNIST_TRAIN_COUNTS
+
+from mlptheory.download import md5sum
+
+
+def copy_mnist(wd):
+    raw = wd / "data" / "raw" / "mnist"
+    raw.mkdir(parents=True)
+    for f in MNIST_DIR.glob("*-ubyte.gz"):
+        shutil.copy2(f, raw / f.name)
+    return raw
+
+
+def test_dry_run_of_everything(workflow_dir):
+    result = run_snakemake(workflow_dir, "-n", "--cores", "1")
+    assert result.returncode == 0, result.stdout
+    assert "prepare_dataset" in result.stdout
+
+
+def test_smoke_config_dry_run(workflow_dir):
+    result = run_snakemake(workflow_dir, "-n", "--cores", "1", "--configfile",
+                           "configs/quick.yaml", "smoke.yaml")
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "overlay", "name"),
+    [
+        (["--config", "some_typo=1"], None, "some_typo"),
+        ([], {"seleznova2021": {"datset": "mnist"}}, "datset"),
+        ([], {"data": {"mnist": {"md5": {"train-images-idx3-ubyte.gz": "xyz"}}}}, "xyz"),
+        ([], {"device": "gpu"}, "gpu"),
+    ],
+)
+def test_config_errors_name_the_key(workflow_dir, args, overlay, name):
+    if overlay is not None:
+        (workflow_dir / "bad.yaml").write_text(yaml.safe_dump(overlay))
+        args = ["--configfile", "bad.yaml"]
+    result = run_snakemake(workflow_dir, "-n", "--cores", "1", *args)
+    assert result.returncode != 0
+    assert "Error validating config" in result.stdout
+    assert name in result.stdout
+
+
+@needs_mnist
+def test_mnist_h5_from_original_archives(workflow_dir):
+    copy_mnist(workflow_dir)
+    start = time.monotonic()
+    result = run_snakemake(workflow_dir, "--cores", "2", "results/data/mnist.h5")
+    elapsed = time.monotonic() - start
+    assert result.returncode == 0, result.stdout
+    assert elapsed < 60
+    with h5py.File(workflow_dir / "results" / "data" / "mnist.h5") as h5:
+        assert h5["train/images"].shape == (60000, 28, 28)
+        assert h5["test/images"].shape == (10000, 28, 28)
+        assert h5["train/images"].dtype == np.uint8
+        assert np.bincount(h5["train/labels"][...]).tolist() == MNIST_TRAIN_COUNTS
+        assert np.bincount(h5["test/labels"][...]).tolist() == MNIST_TEST_COUNTS
+        assert json.loads(h5.attrs["source_md5"])["train-images-idx3-ubyte.gz"] == (
+            "f68b3c2dcbeaaa9fbdd348bbdeb94873")
+    assert (workflow_dir / "results" / "logs" / "data" / "prepare_mnist.log").read_text()
+    # forcing a rerun must not touch the raw archives (they are no Snakemake outputs)
+    result = run_snakemake(workflow_dir, "--cores", "2", "-F", "results/data/mnist.h5")
+    assert result.returncode == 0, result.stdout
+    assert len(list((workflow_dir / "data" / "raw" / "mnist").glob("*.gz"))) == 4
+
+
+@needs_mnist
+def test_flipped_byte_fails_naming_file_and_md5s(workflow_dir):
+    raw = copy_mnist(workflow_dir)
+    target = raw / "t10k-labels-idx1-ubyte.gz"
+    data = bytearray(target.read_bytes())
+    data[100] ^= 0x01
+    target.write_bytes(bytes(data))
+    actual = md5sum(target)
+    result = run_snakemake(workflow_dir, "--cores", "2", "results/data/mnist.h5")
+    assert result.returncode != 0
+    err = result.stdout
+    assert "t10k-labels-idx1-ubyte.gz" in err
+    assert "ec29112dd5afa0611ce80d1b7f02629c" in err and actual in err
+    kept = raw / f"t10k-labels-idx1-ubyte.gz.bad-md5-{actual}"
+    assert kept.read_bytes() == bytes(data)
+    assert not (workflow_dir / "results" / "data" / "mnist.h5").exists()
+
+
+def test_unreachable_mirrors_fail_fast(workflow_dir):
+    overlay = {"data": {"mnist": {"mirrors": ["http://127.0.0.1:9/mnist/",
+                                              "https://mirror.invalid/mnist/"]}}}
+    (workflow_dir / "offline.yaml").write_text(yaml.safe_dump(overlay))
+    start = time.monotonic()
+    result = run_snakemake(workflow_dir, "results/data/mnist.h5", "--cores", "2",
+                           "--configfile", "offline.yaml")
+    assert time.monotonic() - start < 60
+    assert result.returncode != 0
+    for name, md5 in [("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+                      ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")]:
+        assert f"{name}  md5 {md5}" in result.stdout
+    assert str((workflow_dir / "data" / "raw" / "mnist").resolve()) in result.stdout
+
+
+def test_cifar10_h5_from_synthetic_archive(workflow_dir):
+    archive = workflow_dir / "data" / "raw" / "cifar10" / "cifar-10-python.tar.gz"
+    expected = make_cifar_archive(archive, per_batch=6)
+    overlay = {"data": {"cifar10": {"md5": {archive.name: md5sum(archive)}}}}
+    (workflow_dir / "synthetic.yaml").write_text(yaml.safe_dump(overlay))
+    result = run_snakemake(workflow_dir, "results/data/cifar10.h5", "--cores", "2",
+                           "--configfile", "synthetic.yaml")
+    assert result.returncode == 0, result.stdout
+    with h5py.File(workflow_dir / "results" / "data" / "cifar10.h5") as h5:
+        images = h5["train/images"][...]
+        assert images.shape == (30, 32, 32, 3)
+        np.testing.assert_array_equal(images, expected["train"]["images"])
+        np.testing.assert_array_equal(h5["test/labels"][...], expected["test"]["labels"])
+        # pixel (row 5, col 9) of training image 13, blue channel, at its HWC position
+        assert images[13, 5, 9, 2] == (13 * 7 + 5 * 3 + 9 * 5 + 2 * 101) % 256
