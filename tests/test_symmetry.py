@@ -1,0 +1,126 @@
+"""NodeSort, permutations, weight matching and distances (sorensen2020)."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.spatial.distance import pdist
+
+from mlptheory.models import MLP
+from mlptheory.spec import NetworkSpec
+from mlptheory.symmetry import (
+    average,
+    count_identical_pairs,
+    invert,
+    nodesort,
+    pairwise_distances,
+    permute,
+    power_key_base_limit,
+    weight_match,
+)
+
+
+def random_net(widths, seed, bias=True):
+    rng = np.random.default_rng(seed)
+    return [
+        (rng.standard_normal((o, i)) / np.sqrt(i), rng.standard_normal(o) if bias else None)
+        for i, o in zip(widths[:-1], widths[1:], strict=True)
+    ]
+
+
+def random_perms(params, seed):
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(w.shape[0]) for w, _ in params[:-1]]
+
+
+def same_bits(a, b):
+    return all(
+        wa.tobytes() == wb.tobytes() and (ba is None and bb is None or ba.tobytes() == bb.tobytes())
+        for (wa, ba), (wb, bb) in zip(a, b, strict=True)
+    )
+
+
+def forward(params, x):
+    net = MLP.from_params([(torch.as_tensor(w), None if b is None else torch.as_tensor(b))
+                           for w, b in params], activation="relu")
+    return net(torch.as_tensor(x)).detach().numpy()
+
+
+WIDTHS = [[6, 9, 3], [5, 8, 7, 4], [10, 16, 12, 6, 2]]
+
+
+@pytest.mark.parametrize("widths", WIDTHS)
+@pytest.mark.parametrize(("key", "p"), [("lexicographic", None), ("power", 1.5)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_nodesort_bitwise_invariant_and_function_preserving(widths, key, p, bias):
+    params = random_net(widths, 0, bias)
+    canonical, perms = nodesort(params, key=key, p=p)
+    assert same_bits(canonical, permute(params, perms))
+    x = np.random.default_rng(1).standard_normal((5, widths[0]))
+    np.testing.assert_allclose(forward(canonical, x), forward(params, x), rtol=1e-12, atol=1e-12)
+    for seed in range(5):
+        shuffled = permute(params, random_perms(params, seed))
+        assert same_bits(nodesort(shuffled, key=key, p=p)[0], canonical)
+
+
+def test_nodesort_orders_units_by_outgoing_weights():
+    params = random_net([4, 6, 3], 2)
+    canonical, _ = nodesort(params, key="lexicographic")
+    outgoing = canonical[1][0].T  # rows: hidden units in canonical order
+    assert all(tuple(outgoing[i]) <= tuple(outgoing[i + 1]) for i in range(len(outgoing) - 1))
+    power, _ = nodesort(params, key="power", p=1.1)
+    keys = power[1][0].T @ (1.1 ** np.arange(3))
+    assert (np.diff(keys) >= 0).all()
+
+
+def test_ties_broken_by_content_keep_invariance():
+    params = random_net([4, 6, 2], 3)
+    w1, b1 = params[0]
+    w2, b2 = params[1]
+    w2[:, 1] = w2[:, 4]  # units 1 and 4: identical outgoing weights, different incoming
+    w2[:, 2] = w2[:, 5] = 0.0
+    w2[0, 5] = -0.0  # bitwise different from +0.0 but equal as a number
+    params = [(w1, b1), (w2, b2)]
+    for key, p in [("lexicographic", None), ("power", 2.0)]:
+        canonical, _ = nodesort(params, key=key, p=p)
+        for seed in range(10):
+            shuffled = permute(params, random_perms(params, seed))
+            assert same_bits(nodesort(shuffled, key=key, p=p)[0], canonical)
+
+
+def test_power_key_overflow_is_a_clear_error():
+    params = random_net([3, 4, 1100], 4)
+    with pytest.raises(OverflowError, match="p < "):
+        nodesort(params, key="power", p=2.0)
+    limit = power_key_base_limit(1100)
+    assert 1.9 < limit < 1.92  # 2^1023 is about the largest float64 power of two
+    with pytest.raises(ValueError, match="p > 1"):
+        nodesort(params, key="power", p=1.0)
+
+
+@pytest.mark.parametrize("widths", WIDTHS)
+def test_weight_match_recovers_known_permutation(widths):
+    params = random_net(widths, 5)
+    true = random_perms(params, 6)
+    shuffled = permute(params, true)
+    perms = weight_match(params, shuffled)
+    assert same_bits(permute(shuffled, perms), params)
+    for found, t in zip(perms, true, strict=True):
+        np.testing.assert_array_equal(found, invert(t))
+
+
+def test_torch_in_torch_out():
+    net = MLP(NetworkSpec(5, (7,), 3), seed=0).to_params()
+    canonical, perms = nodesort(net)
+    assert isinstance(canonical[0][0], torch.Tensor)
+    assert torch.equal(canonical[0][0], net[0][0][torch.as_tensor(perms[0])])
+
+
+def test_average_and_distances():
+    a, b = random_net([3, 4, 2], 7), random_net([3, 4, 2], 8)
+    avg = average([a, b])
+    np.testing.assert_allclose(avg[0][0], (a[0][0] + b[0][0]) / 2)
+    x = np.random.default_rng(9).standard_normal((30, 50))
+    np.testing.assert_allclose(pairwise_distances(x), pdist(x), rtol=1e-10)
+    x[7] = x[3]
+    x[12] = x[3]
+    assert count_identical_pairs(x) == 3
