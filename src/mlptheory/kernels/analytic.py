@@ -7,7 +7,7 @@ first layer's kernel is ``K^1(x, x') = sw2 * x.x'/d + sb2`` in both parameteriza
 The Gaussian expectations ``E[phi(u) phi(v)]`` and ``E[phi'(u) phi'(v)]`` with
 ``(u, v) ~ N(0, [[k11, k12], [k12, k22]])`` are taken in closed form for ReLU (arc-cosine
 kernel, Cho & Saul 2009; angle by ``arctan2``), erf (Williams 1997) and the identity, and by a
-2-d Gauss-Hermite product rule for tanh or any other activation.
+2-d piecewise Gauss-Legendre rule for tanh or any other activation.
 """
 
 from __future__ import annotations
@@ -56,13 +56,14 @@ def gaussian_expectations(
     k22,
     k12,
     closed_form: bool = True,
-    quad_order: int = 80,
+    quad_order: int = 40,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(E[phi(u) phi(v)], E[phi'(u) phi'(v)])`` for ``(u, v) ~ N(0, [[k11, k12], [k12, k22]])``.
 
     The two integrals of seleznova2021 eqs. (7) and (9) (and eqs. (5), (8) when ``k11 = k22 =
     k12``). Closed forms for relu/erf/identity unless ``closed_form=False``; otherwise a
-    ``quad_order``-point Gauss-Hermite rule in each of the two Cholesky coordinates.
+    piecewise Gauss-Legendre rule (``quad_order`` nodes per piece) in the two Cholesky
+    coordinates, split at the kinks of ``phi`` at 0.
     """
     k11, k22, k12 = np.broadcast_arrays(*(np.asarray(k, dtype=np.float64) for k in (k11, k22, k12)))
     if closed_form and isinstance(activation, str) and activation in CLOSED_FORMS:
@@ -85,24 +86,57 @@ def _closed_form(activation, k11, k22, k12):
     return ephi, edphi
 
 
-def _quadrature(activation, k11, k22, k12, order, chunk=2048):
+def _quadrature(activation, k11, k22, k12, order, chunk=512, cutoff=9.0):
+    """Piecewise Gauss-Legendre in the whitened coordinates ``u = sqrt(k11) z1``,
+    ``v = m z1 + s z2``: ``z1`` split at 0, ``z2`` split where ``v = 0`` (per ``z1`` node), each
+    piece with ``order`` nodes, both truncated to ``[-cutoff, cutoff]`` (tail mass < 1e-18).
+    Integrands with a kink at 0 (ReLU) are then piecewise smooth and converge geometrically."""
     phi, dphi = activation_pair(activation)
-    z, w = np.polynomial.hermite_e.hermegauss(order)
-    w = w / w.sum()
-    z1, z2 = z[:, None], z[None, :]
-    ww = w[:, None] * w[None, :]
+    t, w = np.polynomial.legendre.leggauss(order)
+    half = cutoff * (t + 1) / 2
+    z1 = np.concatenate([-half[::-1], half])
+    w1 = np.concatenate([w[::-1], w]) * (cutoff / 2) * _normal_pdf(z1)
     shape = k12.shape
     flat = [k.reshape(-1) for k in (k11, k22, k12)]
     out_phi = np.empty(k12.size)
     out_dphi = np.empty(k12.size)
     for start in range(0, k12.size, chunk):
         a, b, c = (k[start : start + chunk, None, None] for k in flat)
-        sa = np.sqrt(np.maximum(a, 1e-300))
-        u = sa * z1
-        v = (c / sa) * z1 + np.sqrt(np.maximum(b - c**2 / np.maximum(a, 1e-300), 0.0)) * z2
-        out_phi[start : start + chunk] = np.einsum("pij,ij->p", phi(u) * phi(v), ww)
-        out_dphi[start : start + chunk] = np.einsum("pij,ij->p", dphi(u) * dphi(v), ww)
+        a_safe = np.maximum(a, 1e-300)
+        sa = np.sqrt(a_safe)
+        m = c / sa
+        s = np.sqrt(np.maximum(b - c**2 / a_safe, 0.0))
+        zz1 = z1[None, :, None]
+        kink = np.clip(-m * zz1 / np.maximum(s, 1e-300), -cutoff, cutoff)  # [P, 2n, 1]
+        lo_mid, lo_half = (kink - cutoff) / 2, (kink + cutoff) / 2  # [-cutoff, kink]
+        hi_mid, hi_half = (cutoff + kink) / 2, (cutoff - kink) / 2  # [kink, cutoff]
+        z2 = np.concatenate([lo_mid + lo_half * t, hi_mid + hi_half * t], axis=-1)
+        w2 = np.concatenate([lo_half * w, hi_half * w], axis=-1) * _normal_pdf(z2)
+        u = sa * zz1
+        v = m * zz1 + s * z2
+        weight = w1[None, :, None] * w2
+        out_phi[start : start + chunk] = np.sum(phi(u) * phi(v) * weight, axis=(1, 2))
+        out_dphi[start : start + chunk] = np.sum(dphi(u) * dphi(v) * weight, axis=(1, 2))
     return out_phi.reshape(shape), out_dphi.reshape(shape)
+
+
+def _normal_pdf(z):
+    return np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
+def _pairwise(activation, k11, k22, k12, symmetric, closed_form, quad_order):
+    """Expectations for every pair ``(i, j)``; only ``i <= j`` evaluated when symmetric."""
+    if not symmetric:
+        a, b = np.broadcast_arrays(k11[:, None], k22[None, :])
+        return gaussian_expectations(activation, a, b, k12, closed_form, quad_order)
+    iu, ju = np.triu_indices(k12.shape[0])
+    e, ed = gaussian_expectations(
+        activation, k11[iu], k11[ju], k12[iu, ju], closed_form, quad_order
+    )
+    ephi, edphi = np.empty_like(k12), np.empty_like(k12)
+    ephi[iu, ju], ephi[ju, iu] = e, e
+    edphi[iu, ju], edphi[ju, iu] = ed, ed
+    return ephi, edphi
 
 
 def _hidden_widths(width, depth):
@@ -128,7 +162,7 @@ def nngp_ntk(
     X2=None,
     *,
     closed_form: bool = True,
-    quad_order: int = 80,
+    quad_order: int = 40,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Infinite-width NNGP ``K`` and NTK ``Theta`` of the scalar readout (lee2019 App. C, E).
 
@@ -154,6 +188,7 @@ def nngp_ntk(
     X2 = X if X2 is None else np.asarray(X2, dtype=np.float64)
     if X.ndim != 2 or X2.ndim != 2 or X.shape[1] != X2.shape[1]:
         raise ValueError(f"X and X2 must be [n, d] with the same d, got {X.shape}, {X2.shape}")
+    symmetric = X2 is X
     d = X.shape[1]
     b = float(sb2) if bias else 0.0
     nb = 1.0 if bias else 0.0
@@ -165,14 +200,7 @@ def nngp_ntk(
     k12, k11, k22 = sw2 * qhat + b, sw2 * qhat1 + b, sw2 * qhat2 + b
     theta = k12.copy() if parameterization == "ntk" else d * qhat + nb
     for layer in range(depth):
-        ephi, edphi = gaussian_expectations(
-            activation,
-            k11[:, None] * np.ones_like(k12),
-            k22[None, :] * np.ones_like(k12),
-            k12,
-            closed_form,
-            quad_order,
-        )
+        ephi, edphi = _pairwise(activation, k11, k22, k12, symmetric, closed_form, quad_order)
         e11, _ = gaussian_expectations(activation, k11, k11, k11, closed_form, quad_order)
         e22, _ = gaussian_expectations(activation, k22, k22, k22, closed_form, quad_order)
         k12, k11, k22 = sw2 * ephi + b, sw2 * e11 + b, sw2 * e22 + b

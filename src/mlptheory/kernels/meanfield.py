@@ -189,14 +189,14 @@ def mean_field(
     qhat0: float = 1.0,
     qhat0_sr: float | None = None,
     qhat0_r: float | None = None,
-    quad_order: int = 120,
+    quad_order: int = 40,
 ) -> MeanField:
     """Forward (eqs. 5-7) and backward (eqs. 8-9) mean-field recursions of seleznova2021.
 
     ``qhat0 = |x_s|^2/d``, ``qhat0_r = |x_r|^2/d`` (default ``qhat0``), ``qhat0_sr = x_s.x_r/d``
-    (default ``qhat0``, i.e. the same input twice). The two-input integrals use closed forms for
-    relu/erf and a ``quad_order``-point Gauss-Hermite product rule otherwise; the one-input
-    integrals use :func:`single_moments`.
+    (default ``qhat0``, i.e. the same input twice). The two-input integrals use closed forms
+    for relu/erf and otherwise the piecewise Gauss-Legendre rule of
+    :func:`gaussian_expectations`; the one-input integrals use :func:`single_moments`.
     """
     if qhat0_r is None:
         qhat0_r = qhat0
