@@ -30,9 +30,13 @@ def dataset_file(paper):
     return f"results/data/{config[paper]['dataset']}.h5"
 
 
+# Each rules/<paper>.smk registers its file targets here: PAPER_TARGETS[paper] += [...]
+PAPER_TARGETS = {paper: [] for paper in PAPERS}
+
+
 def paper_targets(paper):
-    """Every file target of one paper (the paper rules extend this as they arrive)."""
-    return [dataset_file(paper)]
+    """Every file target of one paper (its registered targets, else its prepared dataset)."""
+    return PAPER_TARGETS[paper] or [dataset_file(paper)]
 
 
 def all_targets():
