@@ -428,6 +428,13 @@ class Trainer:
             new_state.setdefault(int(pid), {})[name] = v
         opt["state"] = new_state
         self.optimizer.load_state_dict(opt)
+        # load_state_dict casts scalar slots such as NAdam's mu_product to the parameter dtype;
+        # put back the dtypes they had when saved, or the resumed run would round differently
+        for pid, slots in new_state.items():
+            st = self.optimizer.state[self.params[pid]]
+            for name, v in slots.items():
+                if torch.is_tensor(v) and st[name].dtype != v.dtype:
+                    st[name] = st[name].to(v.dtype)
         self.step = int(state["step"])
         self.losses = list(np.asarray(state["losses"], dtype=np.float64))
         self.status = [str(s) for s in state["status"]]
