@@ -481,11 +481,13 @@ class Trainer:
                     st[k][idx] = v
 
     def run(self, snapshot: Callable[[Trainer], None] | None = None,
-            snapshot_every: int = 0, snapshot_seconds: float | None = None) -> TrainResult:
+            snapshot_every: int = 0, snapshot_seconds: float | None = None,
+            pause_at: int | None = None) -> TrainResult | None:
         """Train until every member has stopped or ``max_steps``; resumable via :meth:`state`.
 
         ``snapshot(self)`` is called every ``snapshot_every`` steps and/or every
         ``snapshot_seconds`` seconds (at step boundaries, so it captures a consistent state).
+        ``pause_at``: return ``None`` on reaching that step; a later ``run()`` continues.
         """
         cfg = self.config
         t_start, step_start = time.perf_counter(), self.step
@@ -497,6 +499,8 @@ class Trainer:
                 self._record_checkpoint(step)
             if step >= cfg.max_steps or not self.active.any():
                 break
+            if pause_at is not None and step >= pause_at:
+                return None
             xb, yb = self.batch(step)
             losses_t = self.backprop(xb, yb, cfg.loss).detach().cpu().numpy().astype(np.float64)
             was_active = self.active
