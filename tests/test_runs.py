@@ -159,3 +159,22 @@ def test_resume_in_process_from_snapshot_equals_uninterrupted(optimizer):
     assert res.losses.tobytes() == ref.losses.tobytes() and res.status == ref.status
     for (w, b), (rw, rb) in zip(res.params, ref.params, strict=True):
         assert w.tobytes() == rw.tobytes() and b.tobytes() == rb.tobytes()
+
+
+def test_resume_unreadable_partial_is_moved_aside(tmp_path, caplog):
+    x, y = data()
+    out = tmp_path / "run.h5"
+    partial_path(out).write_bytes(b"not an hdf5 file")
+    with caplog.at_level(logging.INFO, logger="mlptheory.training"):
+        result = train_to_file(SPEC, [1, 2], x, y, CONFIG, out)
+    assert "cannot be read" in caplog.text
+    assert len(list(tmp_path.glob("run.h5.partial.stale-*"))) == 1
+    assert read_run(out).losses.tobytes() == result.losses.tobytes()
+
+
+def test_read_run_rejects_other_files(tmp_path):
+    path = tmp_path / "other.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "something-else"
+    with pytest.raises(ValueError, match="not an mlptheory-run file"):
+        read_run(path)

@@ -222,3 +222,35 @@ def test_bad_config_is_rejected():
         TrainConfig(tol=1e-3)
     with pytest.raises(ValueError, match="unknown TrainConfig keys"):
         TrainConfig.from_dict({"learning_rate": 1})
+
+
+def test_ensemble_shared_data_order_equals_separate_runs():
+    spec = NetworkSpec(5, (8,), 3, activation="tanh")
+    cfg = TrainConfig(optimizer="sgd", lr=0.05, batch_size=5, max_steps=12, data_order="shared",
+                      data_seed=7, drop_last=True)
+    x, y = toy_data("mse")
+    together = Trainer(EnsembleMLP(spec, seeds=SEEDS), x, y, cfg)
+    batches = [together.batch_indices(s).numpy() for s in range(12)]
+    assert all(b.shape == (1, 5) for b in batches)  # 24 examples, drop_last: 4 batches/epoch
+    epoch0 = np.concatenate([b[0] for b in batches[:4]])
+    assert len(set(epoch0)) == 20 and set(epoch0) <= set(range(24))
+    result = together.run()
+    for e in range(3):
+        alone = train(EnsembleMLP(spec, seeds=SEEDS[e:e + 1]), x, y, cfg)
+        np.testing.assert_allclose(result.losses[:, e], alone.losses[:, 0], rtol=1e-12)
+
+
+def test_per_member_order_needs_seeds_and_device_is_checked():
+    from mlptheory.training import resolve_device
+
+    spec = NetworkSpec(5, (4,), 3)
+    x, y = toy_data("mse")
+    with pytest.raises(ValueError, match="one order seed per member"):
+        Trainer(EnsembleMLP(spec, seeds=SEEDS), x, y, TrainConfig(optimizer="sgd", batch_size=4))
+    with pytest.raises(ValueError, match="x must be"):
+        Trainer(EnsembleMLP(spec, seeds=SEEDS), x[:, :3], y, TrainConfig())
+    assert resolve_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        assert resolve_device("auto").type == "cpu"
+        with pytest.raises(RuntimeError, match="cuda"):
+            resolve_device("cuda")
