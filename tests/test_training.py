@@ -202,12 +202,16 @@ def test_checkpoint_schedule_and_callback():
 
     def callback(step, model, active):
         seen.append(step)
-        return {"output_norm": model(torch.as_tensor(x)).norm(dim=(1, 2))}
+        norm = model(torch.as_tensor(x)).norm(dim=(1, 2))
+        norm.sum().backward()  # autograd in a callback (as an NTK would) must not disturb training
+        return {"output_norm": norm.detach()}
 
     cfg = TrainConfig(optimizer="gd", lr=0.01, max_steps=20, checkpoint_steps=(2, 10))
     model = EnsembleMLP(spec, seeds=[1, 2])
     result = Trainer(model, x, y, cfg, callback=callback).run()
     assert seen == [0, 2, 10, 20] == result.checkpoint_steps
+    plain = train(EnsembleMLP(spec, seeds=[1, 2]), x, y, cfg)
+    assert plain.losses.tobytes() == result.losses.tobytes()
     final = result.checkpoints[20]
     np.testing.assert_array_equal(final["W0"], result.params[0][0])
     net = MLP(spec, params=[(torch.as_tensor(final["W0"][1]), torch.as_tensor(final["b0"][1])),

@@ -212,8 +212,9 @@ class EnsembleBackprop:
     def __init__(self, model: EnsembleMLP):
         self.model = model
         self.spec = model.spec
+        # parameters keep requires_grad, so checkpoint callbacks may use autograd (e.g. an
+        # empirical NTK); every step overwrites these .grad buffers completely
         for p in model.parameters():
-            p.requires_grad_(False)
             p.grad = torch.zeros_like(p)
 
     @torch.no_grad()
@@ -287,6 +288,7 @@ class Trainer:
 
     ``callback(step, model, active)`` runs at every checkpoint (after the weights are recorded)
     and may return extra arrays (e.g. an empirical NTK ``[E, n, n]``) stored with the checkpoint.
+    It may use autograd on ``model`` but must not change its weights.
     """
 
     def __init__(
