@@ -153,9 +153,16 @@ def test_ensemble_diverging_member_is_flagged_and_others_finish():
     # the others trained exactly as they would alone
     alone = train(EnsembleMLP(spec, seeds=[SEEDS[2]]), x, y, cfg)
     np.testing.assert_allclose(result.params[0][0][2], alone.params[0][0][0], atol=1e-12)
-    # the diverged member is frozen at its weights of step k
-    frozen = result.checkpoints[40]["W0"][1]
-    np.testing.assert_array_equal(frozen, model.weights[0][1].detach().numpy())
+    # the diverged member is frozen at its weights of step k: the same as when trained alone
+    lone = EnsembleMLP(spec, seeds=[SEEDS[1]])
+    with torch.no_grad():
+        lone.weights[0][0] *= 1e3
+    lone_result = train(lone, x, y, cfg)
+    assert lone_result.status == ["diverged"] and lone_result.diverged_step[0] == k
+    assert lone_result.losses.shape == (k + 1, 1)
+    for (w, b), (lw, lb) in zip(result.params, lone_result.params, strict=True):
+        np.testing.assert_allclose(w[1], lw[0], rtol=1e-12)
+        np.testing.assert_allclose(b[1], lb[0], rtol=1e-12)
 
 
 def test_stop_rule_per_member_plateau():

@@ -79,6 +79,10 @@ def resolved_config(spec: NetworkSpec, config: TrainConfig, seeds, order_seeds, 
 
 
 def config_hash(config: dict) -> str:
+    """sha256 of the resolved config, ignoring settings that cannot change the result."""
+    config = dict(config)
+    if "train" in config:
+        config["train"] = {k: v for k, v in config["train"].items() if k != "log_every"}
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
