@@ -6,6 +6,12 @@ number of minibatch steps (a) as one batched :class:`~mlptheory.models.EnsembleM
 :mod:`mlptheory.training` and (b) as the obvious baseline, a Python loop over E separate
 ``nn.Module``s, each with its own ``torch.optim.Adam`` (default implementation). Both runs see
 the same data order per network; the last line is ``ensemble: <ratio>x faster (...)``.
+
+Both sides do the same matrix products (about 5 GFLOP per step for 100 networks at batch 32),
+which at one CPU thread set a floor of roughly 80-100 ms per step; batching removes the Python
+and per-tensor optimizer overhead (fused Adam over the stacked tensors), not these FLOPs, so on
+a CPU the ratio is bounded by roughly 3x at batch 32. On a GPU the loop is launch-bound and the
+ratio is much larger.
 """
 
 from __future__ import annotations
