@@ -102,3 +102,44 @@ def test_derive_seed_is_stable():
     assert derive_seed(0, "a", 1) == derive_seed(0, "a", 1)
     assert derive_seed(0, "a", 1) != derive_seed(1, "a", 1)
     assert len(set(derive_seeds(0, 100, "x"))) == 100
+
+
+@pytest.mark.parametrize("start", ["standard", "ntk"])
+def test_parameterization_conversion_preserves_the_function(start):
+    from mlptheory.models import convert_parameterization
+
+    spec = NetworkSpec(7, (9, 5), 3, activation="tanh", sw2=1.7, sb2=0.3, parameterization=start)
+    x = torch.randn(11, 7, dtype=torch.float64)
+    net = MLP(spec, seed=4)
+    other = "ntk" if start == "standard" else "standard"
+    params, spec2 = convert_parameterization(net.to_params(), spec, other)
+    assert spec2.parameterization == other
+    converted = MLP(spec2, params=params)
+    np.testing.assert_allclose(converted(x).detach().numpy(), net(x).detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
+    # independent check against the written-out formulas, and stacked ensembles too
+    ref = explicit_forward([(w.numpy(), b.numpy()) for w, b in params], x.numpy(), spec2)
+    np.testing.assert_allclose(ref, net(x).detach().numpy(), rtol=1e-12, atol=1e-12)
+    back, spec3 = convert_parameterization(params, spec2, start)
+    assert spec3 == spec
+    for (w, b), (w0, b0) in zip(back, net.to_params(), strict=True):
+        np.testing.assert_allclose(w.numpy(), w0.numpy(), rtol=1e-14)
+        np.testing.assert_allclose(b.numpy(), b0.numpy(), rtol=1e-14)
+    ens = EnsembleMLP(spec, seeds=[1, 2])
+    eparams, espec = convert_parameterization(ens.to_params(), spec, other)
+    np.testing.assert_allclose(EnsembleMLP(espec, params=eparams)(x).detach().numpy(),
+                               ens(x).detach().numpy(), rtol=1e-12, atol=1e-12)
+    # the parameterizations differ: same function, but the parameters are scaled
+    assert not torch.allclose(params[0][0], net.to_params()[0][0])
+
+
+def test_parameterization_conversion_rejects_unrepresentable_bias():
+    from mlptheory.models import convert_parameterization
+
+    spec = NetworkSpec(3, (4,), 1, sb2=0.0, bias_init="zeros")
+    params = MLP(spec, seed=0).to_params()
+    converted, _ = convert_parameterization(params, spec, "ntk")
+    assert all(torch.count_nonzero(b) == 0 for _, b in converted)
+    params[0] = (params[0][0], params[0][1] + 1.0)
+    with pytest.raises(ValueError, match="sb2 = 0"):
+        convert_parameterization(params, spec, "ntk")

@@ -236,3 +236,44 @@ def unstack_params(params: Params) -> list[Params]:
     """Inverse of :func:`stack_params`."""
     n = params[0][0].shape[0]
     return [[_index(p, e) for p in params] for e in range(n)]
+
+
+def convert_parameterization(
+    params: Params, spec: NetworkSpec, to: str
+) -> tuple[Params, NetworkSpec]:
+    """Re-express a network in the other parameterization without changing its function.
+
+    ``EXPERIMENTS.md``: standard ``z = W h + b``; ntk ``z = sqrt(sw2/fan_in) W' h + sqrt(sb2) b'``.
+    So ``W' = W / sqrt(sw2/fan_in)`` and ``b' = b / sqrt(sb2)`` (standard -> ntk) and back.
+    Works on single ``[out, in]`` and stacked ``[E, out, in]`` weights. An ntk network with
+    ``sb2 = 0`` can only take a zero standard bias.
+    """
+    if to not in ("standard", "ntk"):
+        raise ValueError(f"to={to!r}, expected 'standard' or 'ntk'")
+    if to == spec.parameterization:
+        return clone_params(params), spec
+    # glorot_uniform and he are standard-only initializations; the converted network is the
+    # same function, so the init family no longer describes it
+    init = "gaussian" if to == "ntk" and spec.init in ("glorot_uniform", "he") else spec.init
+    target = spec.replace(parameterization=to, init=init)
+    converted = []
+    for layer, (w, b) in enumerate(params):
+        fan_in = spec.widths[layer]
+        w_mult = math.sqrt(spec.sw2 / fan_in)
+        b_mult = math.sqrt(spec.sb2)
+        if to == "ntk":
+            w_new = w.detach() / w_mult
+            if b is None:
+                b_new = None
+            elif b_mult == 0.0:
+                if torch.count_nonzero(b) > 0:
+                    raise ValueError(f"layer {layer}: sb2 = 0, so the ntk parameterization "
+                                     "cannot represent a nonzero standard bias")
+                b_new = b.detach().clone()
+            else:
+                b_new = b.detach() / b_mult
+        else:
+            w_new = w.detach() * w_mult
+            b_new = None if b is None else b.detach() * b_mult
+        converted.append((w_new, b_new))
+    return converted, target

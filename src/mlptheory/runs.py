@@ -1,0 +1,321 @@
+"""The one HDF5 run-file reader/writer, and :func:`train_to_file` with exact resume.
+
+Run file schema (plain h5py reads it; ``E`` members, ``K`` checkpoints, layers ``l = 0..L``)::
+
+    /                         attrs:
+        format                "mlptheory-run"
+        format_version        1
+        complete              True in a finished run file, False in a partial (resume) file
+        config_json           full resolved config: {"spec", "train", "seeds", "order_seeds",
+                              "data" (shapes + sha256 of the training data), "extra"}
+        config_hash           sha256 of config_json (decides whether a partial file may be resumed)
+        spec_json, train_json the NetworkSpec and TrainConfig alone, as JSON
+        seeds, order_seeds    int64 [E]: init seed and data-order seed of each member
+        device                where it was trained ("cpu", "cuda")
+        mlptheory_version, git_commit, torch_version, numpy_version, h5py_version,
+        python_version        from mlptheory.provenance.provenance()
+    /loss                     float64 [steps, E]: loss of member e at step t (before the update
+                              of step t), NaN once the member has stopped
+    /members/status           str [E]: "max_steps" | "plateau" | "diverged" ("running" in partials)
+    /members/final_step       int64 [E]: step of the member's final weights
+    /members/diverged_step    int64 [E]: step at which the loss became NaN/inf, -1 if never
+    /checkpoint_steps         int64 [K], increasing; the last one is the end of the run
+    /checkpoints/<step>/W<l>  [E, out, in] weights theta_step (a stopped member keeps its final
+                              weights), /checkpoints/<step>/b<l> [E, out] biases (if any), plus
+                              any extra arrays a checkpoint callback returned (e.g. ntk [E, n, n])
+
+A partial file additionally holds ``/resume`` (attrs ``step``; ``params/<i>``, the optimizer
+state ``optimizer/<param>/<key>`` with attr ``dtype``, ``best``, ``best_step``). Every file is
+written to a temporary name in the same folder and moved into place with ``os.replace``, so a
+reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+
+from .models import EnsembleMLP
+from .provenance import provenance
+from .seeding import derive_seed
+from .spec import NetworkSpec
+from .training import TrainConfig, Trainer, TrainResult, resolve_device
+
+FORMAT = "mlptheory-run"
+FORMAT_VERSION = 1
+
+
+def data_fingerprint(x, y) -> dict:
+    """Shapes, dtypes and sha256 of the training data (part of the config hash)."""
+    out = {}
+    for name, a in (("x", x), ("y", y)):
+        a = np.ascontiguousarray(a.detach().cpu().numpy() if torch.is_tensor(a) else a)
+        out[name] = {"shape": list(a.shape), "dtype": str(a.dtype),
+                     "sha256": hashlib.sha256(a.tobytes()).hexdigest()}
+    return out
+
+
+def resolved_config(spec: NetworkSpec, config: TrainConfig, seeds, order_seeds, x, y,
+                    extra: dict | None = None) -> dict:
+    return {
+        "spec": spec.to_dict(),
+        "train": config.to_dict(),
+        "seeds": [int(s) for s in seeds],
+        "order_seeds": [int(s) for s in order_seeds],
+        "data": data_fingerprint(x, y),
+        "extra": extra or {},
+    }
+
+
+def config_hash(config: dict) -> str:
+    """sha256 of the resolved config, ignoring settings that cannot change the result."""
+    config = dict(config)
+    if "train" in config:
+        config["train"] = {k: v for k, v in config["train"].items() if k != "log_every"}
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+
+
+def _atomic_h5(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def write_run(path, state: dict, config: dict, device: str, partial: bool = False) -> None:
+    """Write a run file (``partial=True``: with the ``/resume`` group) atomically.
+
+    ``state`` is :meth:`Trainer.state`; ``config`` is :func:`resolved_config`.
+    """
+    path = Path(path)
+    tmp = _atomic_h5(path)
+    try:
+        with h5py.File(tmp, "w") as f:
+            text = json.dumps(config, sort_keys=True)
+            f.attrs.update({
+                "format": FORMAT, "format_version": FORMAT_VERSION, "complete": not partial,
+                "config_json": text, "config_hash": config_hash(config),
+                "spec_json": json.dumps(config["spec"], sort_keys=True),
+                "train_json": json.dumps(config["train"], sort_keys=True),
+                "seeds": np.asarray(config["seeds"], dtype=np.int64),
+                "order_seeds": np.asarray(config["order_seeds"], dtype=np.int64),
+                "device": device,
+                **{k: str(v) for k, v in provenance(Path(__file__).parent).items()},
+            })
+            f.create_dataset("loss", data=np.asarray(state["losses"], dtype=np.float64))
+            members = f.create_group("members")
+            members.create_dataset("status", data=np.array(state["status"], dtype=object),
+                                   dtype=h5py.string_dtype())
+            members.create_dataset("final_step", data=state["final_step"])
+            members.create_dataset("diverged_step", data=state["diverged_step"])
+            steps = sorted(state["checkpoints"])
+            f.create_dataset("checkpoint_steps", data=np.asarray(steps, dtype=np.int64))
+            ckpts = f.create_group("checkpoints")
+            for step in steps:
+                g = ckpts.create_group(str(step))
+                for name, value in state["checkpoints"][step].items():
+                    g.create_dataset(name, data=value)
+            if partial:
+                r = f.create_group("resume")
+                r.attrs["step"] = state["step"]
+                for i, p in enumerate(state["params"]):
+                    r.create_dataset(f"params/{i}", data=p)
+                for key, (value, dtype) in state["optimizer"].items():
+                    d = r.create_dataset(f"optimizer/{key}", data=value)
+                    d.attrs["dtype"] = dtype
+                r.create_dataset("best", data=state["best"])
+                r.create_dataset("best_step", data=state["best_step"])
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_resume_state(path) -> dict:
+    """The :meth:`Trainer.state` stored in a partial file."""
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("complete", True):
+            raise ValueError(f"{path} is not a partial run file (no resume state)")
+        r = f["resume"]
+        n_params = len(r["params"])
+        optimizer = {}
+        for pid in r["optimizer"]:
+            for key, d in r["optimizer"][pid].items():
+                optimizer[f"{pid}/{key}"] = (d[()], str(d.attrs["dtype"]))
+        return {
+            "step": int(r.attrs["step"]),
+            "params": [r[f"params/{i}"][()] for i in range(n_params)],
+            "optimizer": optimizer,
+            "losses": f["loss"][()],
+            "status": [s.decode() if isinstance(s, bytes) else s
+                       for s in f["members/status"][()]],
+            "final_step": f["members/final_step"][()],
+            "diverged_step": f["members/diverged_step"][()],
+            "best": r["best"][()],
+            "best_step": r["best_step"][()],
+            "checkpoints": {int(s): {k: v[()] for k, v in f[f"checkpoints/{s}"].items()}
+                            for s in f["checkpoint_steps"][()]},
+        }
+
+
+@dataclass
+class Run:
+    """A run file read back: metadata and per-step arrays (checkpoints via :meth:`checkpoint`)."""
+
+    path: Path
+    attrs: dict
+    config: dict
+    spec: NetworkSpec
+    train: TrainConfig
+    seeds: np.ndarray
+    losses: np.ndarray
+    status: list[str]
+    final_step: np.ndarray
+    diverged_step: np.ndarray
+    checkpoint_steps: np.ndarray
+
+    def checkpoint(self, step: int) -> dict[str, np.ndarray]:
+        """All arrays stored at checkpoint ``step`` (``W<l>``, ``b<l>``, extras)."""
+        with h5py.File(self.path, "r") as f:
+            if str(step) not in f["checkpoints"]:
+                raise KeyError(f"{self.path}: no checkpoint at step {step}; "
+                               f"available: {list(self.checkpoint_steps)}")
+            return {k: v[()] for k, v in f[f"checkpoints/{step}"].items()}
+
+    def params(self, step: int | None = None) -> list:
+        """Stacked ``(W [E, out, in], b [E, out] or None)`` at ``step`` (default: the end)."""
+        data = self.checkpoint(int(self.checkpoint_steps[-1]) if step is None else step)
+        return [(data[f"W{l}"], data.get(f"b{l}")) for l in range(self.spec.n_layers)]
+
+    def model(self, step: int | None = None, device=None) -> EnsembleMLP:
+        params = [(torch.as_tensor(w, device=device),
+                   None if b is None else torch.as_tensor(b, device=device))
+                  for w, b in self.params(step)]
+        return EnsembleMLP(self.spec, params=params)
+
+
+def read_run(path) -> Run:
+    """Open a run file; raises a clear error for anything that is not a complete run file."""
+    path = Path(path)
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("format") != FORMAT:
+            raise ValueError(f"{path} is not an {FORMAT} file (attr format="
+                             f"{f.attrs.get('format')!r})")
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+        config = json.loads(attrs["config_json"])
+        return Run(
+            path=path, attrs=attrs, config=config,
+            spec=NetworkSpec.from_dict(config["spec"]),
+            train=TrainConfig.from_dict(config["train"]),
+            seeds=np.asarray(attrs["seeds"]),
+            losses=f["loss"][()],
+            status=[s.decode() if isinstance(s, bytes) else s for s in f["members/status"][()]],
+            final_step=f["members/final_step"][()],
+            diverged_step=f["members/diverged_step"][()],
+            checkpoint_steps=f["checkpoint_steps"][()],
+        )
+
+
+def partial_path(out_path) -> Path:
+    """Where the resume snapshots of ``out_path`` live: next to it."""
+    out_path = Path(out_path)
+    return out_path.with_name(out_path.name + ".partial")
+
+
+def _move_aside(path: Path, reason: str, log: logging.Logger) -> Path:
+    target = path.with_name(f"{path.name}.stale-{time.strftime('%Y%m%dT%H%M%S')}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.stale-{time.strftime('%Y%m%dT%H%M%S')}-{n}")
+        n += 1
+    os.replace(path, target)
+    log.warning("not resuming from %s: %s; moved it to %s and starting from step 0",
+                path, reason, target)
+    return target
+
+
+def train_to_file(
+    spec: NetworkSpec,
+    seeds: Sequence[int],
+    x,
+    y,
+    config: TrainConfig,
+    out_path,
+    threads: int = 1,
+    device: str = "auto",
+    log: logging.Logger | None = None,
+    order_seeds: Sequence[int] | None = None,
+    callback=None,
+    extra_config: dict | None = None,
+    snapshot_every: int = 0,
+    snapshot_seconds: float | None = 300.0,
+    overwrite: bool = False,
+) -> TrainResult:
+    """Train an ensemble (one member per seed) and write the run file ``out_path``.
+
+    Everything a Snakemake rule needs: sets ``torch.set_num_threads(threads)``, resolves the
+    device, resumes from ``<out_path>.partial`` when its config hash matches (and logs
+    ``resuming from step k``), moves a mismatching partial aside, snapshots every
+    ``snapshot_every`` steps and/or ``snapshot_seconds`` seconds, writes ``out_path`` atomically
+    at the end and then deletes the partial file. ``order_seeds`` default to
+    ``derive_seed(seed, "data_order")`` per member, so an ensemble equals separate runs.
+    ``extra_config`` (e.g. the rule's wildcards) is stored in ``config_json`` and hashed.
+    """
+    log = log or logging.getLogger("mlptheory.training")
+    out_path = Path(out_path)
+    if out_path.exists() and not overwrite:
+        raise FileExistsError(f"{out_path} exists; delete it or pass overwrite=True")
+    torch.set_num_threads(int(threads))
+    dev = resolve_device(device)
+    seeds = [int(s) for s in seeds]
+    if order_seeds is None:
+        order_seeds = [derive_seed(s, "data_order") for s in seeds]
+    config_dict = resolved_config(spec, config, seeds, order_seeds, x, y, extra_config)
+    digest = config_hash(config_dict)
+    model = EnsembleMLP(spec, seeds=seeds).to(dev)
+    trainer = Trainer(model, x, y, config, order_seeds=order_seeds, callback=callback, log=log)
+
+    partial = partial_path(out_path)
+    if partial.exists():
+        try:
+            with h5py.File(partial, "r") as f:
+                found = f.attrs.get("config_hash")
+            found = found.decode() if isinstance(found, bytes) else found
+            if found != digest:
+                _move_aside(partial, f"its config hash {str(found)[:12]} differs from this "
+                            f"run's {digest[:12]} (different spec, training config, seeds or "
+                            "data)", log)
+            else:
+                trainer.load_state(read_resume_state(partial))
+                log.info("resuming from step %d (%s)", trainer.step, partial)
+        except (OSError, KeyError, ValueError) as err:
+            if partial.exists():
+                _move_aside(partial, f"it cannot be read ({err})", log)
+            trainer = Trainer(EnsembleMLP(spec, seeds=seeds).to(dev), x, y, config,
+                              order_seeds=order_seeds, callback=callback, log=log)
+    log.info("training %d network(s) %s on %s with %d thread(s), %s lr=%g, %d steps",
+             len(seeds), spec.widths, dev, threads, config.optimizer, config.lr,
+             config.max_steps)
+
+    def snapshot(t: Trainer):
+        write_run(partial, t.state(), config_dict, dev.type, partial=True)
+        log.info("snapshot at step %d -> %s", t.step, partial)
+
+    result = trainer.run(snapshot=snapshot, snapshot_every=snapshot_every,
+                         snapshot_seconds=snapshot_seconds)
+    write_run(out_path, trainer.state(), config_dict, dev.type, partial=False)
+    if partial.exists():
+        partial.unlink()
+    log.info("wrote %s", out_path)
+    return result

@@ -1,0 +1,571 @@
+"""The one training loop: an :class:`~mlptheory.models.EnsembleMLP` of ``E`` independent networks
+(a single network is an ensemble of one) trained together, each exactly as if it were alone.
+
+Losses, per network ``e`` and per step on a batch of ``S`` examples:
+
+* ``mse``: ``L_e = 1/(2S) sum_i ||f_e(x_i) - y_i||^2`` (the 1/2 convention of
+  ``EXPERIMENTS.md``, seleznova2021 fig3: the gradient w.r.t. the output is ``(f - y)/S``);
+* ``cross_entropy``: ``L_e = 1/S sum_i [logsumexp f_e(x_i) - f_e(x_i)_{y_i}]`` (softmax
+  cross-entropy, integer labels ``y``).
+
+Gradients are computed by explicit back-propagation through the batched layers (one batched
+matrix product per layer, gradients written into persistent buffers; checked against autograd
+in the tests), so member ``e``'s gradient depends only on member ``e``. The update is the
+``torch.optim`` optimizer applied to the stacked ``[E, ...]`` tensors; every supported optimizer
+(SGD with or without momentum, Adam, RMSProp, NAdam) is elementwise, so this equals ``E``
+separate optimizers. Optimizer step counters are shared, which is exact because all members
+that are still training have taken the same number of steps.
+
+Step convention: at step ``t`` (0-based) the loss ``L(theta_t)`` of the current batch is
+recorded, then ``theta_t -> theta_{t+1}``. A checkpoint at step ``s`` holds ``theta_s``.
+
+Per-network stop rules, checked at every step on the recorded loss:
+
+* ``max_steps``: the member ends with ``theta_{max_steps}``;
+* ``plateau``: the loss has not decreased by at least ``tol`` below its best value within
+  ``patience`` steps; the member ends with ``theta_t`` (no update at step ``t``);
+* ``diverged``: the loss is NaN or inf; the member ends with ``theta_t`` and ``diverged_step = t``.
+
+A stopped member is frozen: its weights and optimizer state are restored after every later
+update, and its loss is recorded as NaN from then on.
+
+Minibatches: with ``batch_size`` set, every member walks through the data in its own order
+(``data_order="per_member"``, seeded from the member's order seed, by default derived from its
+init seed) or all members share one order (``"shared"``, seeded from ``data_seed``). The order of
+epoch ``k`` is ``numpy.random.default_rng([order_seed, k]).permutation(n)``, a pure function of
+the seed and the epoch, so resuming needs only the step counter and no RNG state.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from .models import EnsembleMLP, torch_dtype
+from .seeding import derive_seed
+
+LOSSES = ("mse", "cross_entropy")
+OPTIMIZERS = ("gd", "sgd", "adam", "rmsprop", "nadam")
+STATUS = ("running", "max_steps", "plateau", "diverged")
+
+log_default = logging.getLogger("mlptheory.training")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run besides the network spec, seeds and data.
+
+    ``optimizer``: ``gd`` (full-batch gradient descent, needs ``batch_size=None``), ``sgd``
+    (``momentum``, ``nesterov``), ``adam`` (``betas``, ``eps``), ``rmsprop`` (``alpha``,
+    ``eps``, ``momentum``), ``nadam`` (``betas``, ``eps``, ``momentum_decay``); all with
+    PyTorch's definitions. ``batch_size=None`` means full batch. ``checkpoint_steps`` (explicit)
+    or ``checkpoints_per_decade`` (log-spaced, see :func:`checkpoint_schedule`); the final step is
+    always a checkpoint. ``tol`` and ``patience`` together enable the plateau stop rule.
+    """
+
+    optimizer: str = "gd"
+    lr: float = 1e-3
+    loss: str = "mse"
+    max_steps: int = 1000
+    batch_size: int | None = None
+    drop_last: bool = False
+    data_order: str = "per_member"
+    data_seed: int = 0
+    momentum: float = 0.0
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    alpha: float = 0.99
+    momentum_decay: float = 4e-3
+    tol: float | None = None
+    patience: int | None = None
+    checkpoint_steps: tuple[int, ...] | None = None
+    checkpoints_per_decade: int | None = None
+    log_every: int = 1000
+    fused: bool = True
+    extra: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        if self.checkpoint_steps is not None:
+            object.__setattr__(self, "checkpoint_steps",
+                               tuple(sorted({int(s) for s in self.checkpoint_steps})))
+        problems = []
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer={self.optimizer!r}, expected one of {OPTIMIZERS}")
+        if self.loss not in LOSSES:
+            problems.append(f"loss={self.loss!r}, expected one of {LOSSES}")
+        if self.optimizer == "gd" and self.batch_size is not None:
+            problems.append("optimizer='gd' is full-batch: use batch_size=None (or 'sgd')")
+        if self.batch_size is not None and self.batch_size < 1:
+            problems.append(f"batch_size must be >= 1 or None, got {self.batch_size}")
+        if self.data_order not in ("per_member", "shared"):
+            problems.append(f"data_order={self.data_order!r}, expected 'per_member' or 'shared'")
+        if self.max_steps < 0:
+            problems.append(f"max_steps must be >= 0, got {self.max_steps}")
+        if not self.lr > 0:
+            problems.append(f"lr must be > 0, got {self.lr}")
+        if (self.tol is None) != (self.patience is None):
+            problems.append("the plateau rule needs both tol and patience (or neither)")
+        if self.patience is not None and self.patience < 1:
+            problems.append(f"patience must be >= 1, got {self.patience}")
+        if self.checkpoint_steps is not None and self.checkpoints_per_decade is not None:
+            problems.append("give checkpoint_steps or checkpoints_per_decade, not both")
+        if self.checkpoint_steps and (self.checkpoint_steps[0] < 0):
+            problems.append("checkpoint_steps must be >= 0")
+        if self.checkpoints_per_decade is not None and self.checkpoints_per_decade < 1:
+            problems.append("checkpoints_per_decade must be >= 1")
+        if problems:
+            raise ValueError("invalid TrainConfig: " + "; ".join(problems))
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["betas"] = list(self.betas)
+        if self.checkpoint_steps is not None:
+            data["checkpoint_steps"] = list(self.checkpoint_steps)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        data = dict(data)
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig keys: {sorted(unknown)}")
+        if data.get("checkpoint_steps") is not None:
+            data["checkpoint_steps"] = tuple(data["checkpoint_steps"])
+        return cls(**data)
+
+
+def checkpoint_schedule(config: TrainConfig) -> list[int]:
+    """Checkpoint steps in ``[0, max_steps]``, always containing 0 and ``max_steps``.
+
+    Log-spaced: ``0`` and ``round(10^(k/n))`` for ``k = 0, 1, ...`` with ``n`` =
+    ``checkpoints_per_decade`` (n = 1 gives 0, 1, 10, 100, ...).
+    """
+    steps = {0, config.max_steps}
+    if config.checkpoint_steps is not None:
+        steps |= {s for s in config.checkpoint_steps if s <= config.max_steps}
+    elif config.checkpoints_per_decade is not None:
+        k = 0
+        while True:
+            s = int(round(10 ** (k / config.checkpoints_per_decade)))
+            if s > config.max_steps:
+                break
+            steps.add(s)
+            k += 1
+    return sorted(steps)
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when present; ``cuda`` without a GPU is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device='cuda' requested but torch.cuda.is_available() is False")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r}, expected auto, cpu or cuda")
+    return torch.device(device)
+
+
+def _phi_prime(name: str, z: torch.Tensor) -> torch.Tensor:
+    if name == "relu":
+        return (z > 0).to(z.dtype)
+    if name == "tanh":
+        return 1.0 - torch.tanh(z) ** 2
+    if name == "erf":
+        return (2.0 / math.sqrt(math.pi)) * torch.exp(-z * z)
+    if name == "identity":
+        return torch.ones_like(z)
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def member_losses(out: torch.Tensor, y: torch.Tensor, loss: str):
+    """Per-member losses ``[E]`` and ``dL_e/df_e`` (the module docstring's two losses).
+
+    ``out [E, S, k]``; ``y [E or 1, S, k]`` (mse) or integer labels ``[E or 1, S]``.
+    """
+    s = out.shape[1]
+    if loss == "mse":
+        diff = out - y
+        return 0.5 * diff.pow(2).sum(dim=(1, 2)) / s, diff / s
+    logp = torch.log_softmax(out, dim=-1)
+    labels = y.expand(out.shape[0], s).unsqueeze(-1)
+    losses = -logp.gather(-1, labels).squeeze(-1).sum(1) / s
+    grad = torch.exp(logp)
+    grad.scatter_add_(-1, labels, torch.full_like(logp[..., :1], -1.0).expand_as(labels))
+    return losses, grad / s
+
+
+class EnsembleBackprop:
+    """Losses and gradients of all members of an ensemble, written into persistent ``.grad``s.
+
+    Explicit back-propagation: ``dL/dW^l = w_mult * g_z^T h^{l-1}``, ``dL/db^l = b_mult *
+    sum_i g_z``, ``g_h^{l-1} = w_mult * g_z W^l``, ``g_z^{l-1} = g_h^{l-1} * phi'(z^{l-1})``.
+    """
+
+    def __init__(self, model: EnsembleMLP):
+        self.model = model
+        self.spec = model.spec
+        # parameters keep requires_grad, so checkpoint callbacks may use autograd (e.g. an
+        # empirical NTK); every step overwrites these .grad buffers completely
+        for p in model.parameters():
+            p.grad = torch.zeros_like(p)
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
+        model, spec = self.model, self.spec
+        zs = model.preactivations(x)
+        losses, g = member_losses(zs[-1], y, loss)
+        e = model.n_members
+        phi = model._phi
+        for layer in range(spec.n_layers - 1, -1, -1):
+            w = model.weights[layer]
+            w_mult, b_mult = spec.multipliers(layer)
+            h = x if layer == 0 else phi(zs[layer - 1])
+            if h.dim() == 2:
+                h = h.expand(e, *h.shape)
+            gw = w.grad
+            torch.bmm(g.transpose(1, 2), h, out=gw)
+            if w_mult != 1.0:
+                gw.mul_(w_mult)
+            if spec.bias:
+                gb = model.biases[layer].grad
+                torch.sum(g, dim=1, out=gb)
+                if b_mult != 1.0:
+                    gb.mul_(b_mult)
+            if layer > 0:
+                g = torch.bmm(g, w)
+                if w_mult != 1.0:
+                    g.mul_(w_mult)
+                g.mul_(_phi_prime(spec.activation, zs[layer - 1]))
+        return losses
+
+
+def make_optimizer(params, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    """A torch.optim optimizer over the stacked ensemble tensors (elementwise, so per member)."""
+    o = config.optimizer
+    if o in ("gd", "sgd"):
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
+                               nesterov=config.nesterov, fused=bool(config.fused))
+    if o == "adam":
+        return torch.optim.Adam(params, lr=config.lr, betas=config.betas, eps=config.eps,
+                                fused=bool(config.fused))
+    if o == "rmsprop":
+        return torch.optim.RMSprop(params, lr=config.lr, alpha=config.alpha, eps=config.eps,
+                                   momentum=config.momentum)
+    return torch.optim.NAdam(params, lr=config.lr, betas=config.betas, eps=config.eps,
+                             momentum_decay=config.momentum_decay)
+
+
+@dataclass
+class TrainResult:
+    """What a run produced; ``losses [steps, E]`` is NaN where a member was not training."""
+
+    losses: np.ndarray
+    status: list[str]
+    final_step: np.ndarray
+    diverged_step: np.ndarray
+    checkpoint_steps: list[int]
+    checkpoints: dict[int, dict[str, np.ndarray]]
+    params: list  # final stacked (W, b) as numpy arrays
+
+
+Callback = Callable[[int, EnsembleMLP, np.ndarray], "dict[str, np.ndarray] | None"]
+
+
+def _to_numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().copy()
+
+
+class Trainer:
+    """Trains an ensemble in place; :meth:`state` / :meth:`load_state` give exact resume.
+
+    ``callback(step, model, active)`` runs at every checkpoint (after the weights are recorded)
+    and may return extra arrays (e.g. an empirical NTK ``[E, n, n]``) stored with the checkpoint.
+    It may use autograd on ``model`` but must not change its weights.
+    """
+
+    def __init__(
+        self,
+        model: EnsembleMLP,
+        x,
+        y,
+        config: TrainConfig,
+        order_seeds: Sequence[int] | None = None,
+        callback: Callback | None = None,
+        log: logging.Logger | None = None,
+    ):
+        self.model = model
+        self.config = config
+        self.log = log or log_default
+        self.callback = callback
+        device = model.weights[0].device
+        dtype = torch_dtype(model.spec.dtype)
+        self.x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).to(device, dtype)
+        if config.loss == "cross_entropy":
+            self.y = torch.as_tensor(y).to(device=device, dtype=torch.long)
+            if self.y.dim() != 1:
+                raise ValueError(
+                    f"cross_entropy needs integer labels [n], got {tuple(self.y.shape)}")
+        else:
+            self.y = torch.as_tensor(y).to(device, dtype)
+            if self.y.dim() == 1:
+                self.y = self.y.unsqueeze(-1)
+        n = self.x.shape[0]
+        if self.x.dim() != 2 or self.x.shape[1] != model.spec.input_dim:
+            raise ValueError(f"x must be [n, {model.spec.input_dim}], got {tuple(self.x.shape)}")
+        if self.y.shape[0] != n:
+            raise ValueError(f"x has {n} rows but y has {self.y.shape[0]}")
+        self.n_members = model.n_members
+        if config.batch_size is not None and config.batch_size > n:
+            raise ValueError(f"batch_size={config.batch_size} exceeds the {n} training examples")
+        if config.data_order == "shared" or config.batch_size is None:
+            order_seeds = [derive_seed(config.data_seed, "data_order")]
+        elif order_seeds is None:
+            raise ValueError("data_order='per_member' needs one order seed per member "
+                             "(train_to_file derives them from the init seeds)")
+        elif len(order_seeds) != self.n_members:
+            raise ValueError(f"{len(order_seeds)} order seeds for {self.n_members} members")
+        self.order_seeds = [int(s) for s in order_seeds]
+        self.backprop = EnsembleBackprop(model)
+        self.params = list(model.parameters())
+        self.optimizer = make_optimizer(self.params, config, device)
+        self.schedule = checkpoint_schedule(config)
+        self.step = 0
+        self.losses: list[np.ndarray] = []
+        self.status = ["running"] * self.n_members
+        self.final_step = np.full(self.n_members, -1, dtype=np.int64)
+        self.diverged_step = np.full(self.n_members, -1, dtype=np.int64)
+        self.best = np.full(self.n_members, np.inf)
+        self.best_step = np.zeros(self.n_members, dtype=np.int64)
+        self.checkpoints: dict[int, dict[str, np.ndarray]] = {}
+        self._perm_cache: dict[int, torch.Tensor] = {}
+
+    # ----- data order ---------------------------------------------------------------------
+    @property
+    def steps_per_epoch(self) -> int:
+        n, b = self.x.shape[0], self.config.batch_size
+        return n // b if self.config.drop_last else -(-n // b)
+
+    def batch_indices(self, step: int) -> torch.Tensor:
+        """Indices ``[E or 1, b]`` of the examples used at ``step``."""
+        spe, b, n = self.steps_per_epoch, self.config.batch_size, self.x.shape[0]
+        epoch, pos = divmod(step, spe)
+        if epoch not in self._perm_cache:
+            perms = np.stack([np.random.default_rng([s, epoch]).permutation(n)
+                              for s in self.order_seeds])
+            self._perm_cache = {epoch: torch.as_tensor(perms, device=self.x.device)}
+        return self._perm_cache[epoch][:, pos * b: min((pos + 1) * b, n)]
+
+    def batch(self, step: int):
+        if self.config.batch_size is None:
+            return self.x, self.y.unsqueeze(0)
+        idx = self.batch_indices(step)
+        if idx.shape[0] == 1:
+            return self.x[idx[0]], self.y[idx[0]].unsqueeze(0)
+        return self.x[idx], self.y[idx]
+
+    # ----- state ----------------------------------------------------------------------------
+    @property
+    def active(self) -> np.ndarray:
+        return np.array([s == "running" for s in self.status])
+
+    def _record_checkpoint(self, step: int):
+        data = {}
+        for layer, (w, b) in enumerate(self.model.to_params()):
+            data[f"W{layer}"] = _to_numpy(w)
+            if b is not None:
+                data[f"b{layer}"] = _to_numpy(b)
+        if self.callback is not None:
+            extra = self.callback(step, self.model, self.active) or {}
+            for name, value in extra.items():
+                if name in data:
+                    raise ValueError(f"callback array name {name!r} clashes with a weight name")
+                data[name] = np.asarray(value.detach().cpu() if torch.is_tensor(value) else value)
+        self.checkpoints[step] = data
+
+    def state(self) -> dict:
+        """Everything needed to continue bitwise-identically (numpy arrays and plain values)."""
+        opt = self.optimizer.state_dict()
+        opt_state = {}
+        for pid, st in opt["state"].items():
+            for key, value in st.items():
+                if torch.is_tensor(value):
+                    opt_state[f"{pid}/{key}"] = (_to_numpy(value), str(value.dtype))
+                else:
+                    opt_state[f"{pid}/{key}"] = (np.asarray(value), "python")
+        return {
+            "step": self.step,
+            "params": [_to_numpy(p) for p in self.params],
+            "optimizer": opt_state,
+            "losses": (np.stack(self.losses) if self.losses
+                       else np.zeros((0, self.n_members))),
+            "status": list(self.status),
+            "final_step": self.final_step.copy(),
+            "diverged_step": self.diverged_step.copy(),
+            "best": self.best.copy(),
+            "best_step": self.best_step.copy(),
+            "checkpoints": {s: dict(d) for s, d in self.checkpoints.items()},
+        }
+
+    def load_state(self, state: dict):
+        with torch.no_grad():
+            for p, value in zip(self.params, state["params"], strict=True):
+                p.copy_(torch.as_tensor(value))
+        opt = self.optimizer.state_dict()
+        new_state: dict = {}
+        for key, (value, dtype) in state["optimizer"].items():
+            pid, name = key.split("/", 1)
+            if dtype == "python":
+                v = value.item()
+            else:
+                # load_state_dict moves each tensor to where the optimizer keeps it
+                v = torch.as_tensor(value).to(dtype=getattr(torch, dtype.split(".")[-1]))
+            new_state.setdefault(int(pid), {})[name] = v
+        opt["state"] = new_state
+        self.optimizer.load_state_dict(opt)
+        # load_state_dict casts scalar slots such as NAdam's mu_product to the parameter dtype;
+        # put back the dtypes they had when saved, or the resumed run would round differently
+        for pid, slots in new_state.items():
+            st = self.optimizer.state[self.params[pid]]
+            for name, v in slots.items():
+                if torch.is_tensor(v) and st[name].dtype != v.dtype:
+                    st[name] = st[name].to(v.dtype)
+        self.step = int(state["step"])
+        self.losses = list(np.asarray(state["losses"], dtype=np.float64))
+        self.status = [str(s) for s in state["status"]]
+        self.final_step = np.asarray(state["final_step"], dtype=np.int64).copy()
+        self.diverged_step = np.asarray(state["diverged_step"], dtype=np.int64).copy()
+        self.best = np.asarray(state["best"], dtype=np.float64).copy()
+        self.best_step = np.asarray(state["best_step"], dtype=np.int64).copy()
+        self.checkpoints = {int(s): dict(d) for s, d in state["checkpoints"].items()}
+
+    # ----- the loop -------------------------------------------------------------------------
+    def _stop_members(self, step: int, losses: np.ndarray):
+        cfg = self.config
+        for e in np.flatnonzero(self.active):
+            loss = losses[e]
+            if not np.isfinite(loss):
+                self.status[e], self.final_step[e], self.diverged_step[e] = "diverged", step, step
+                self.log.info("member %d diverged at step %d (loss %s)", e, step, loss)
+                continue
+            if cfg.tol is not None:
+                if loss < self.best[e] - cfg.tol:
+                    self.best[e], self.best_step[e] = loss, step
+                elif step - self.best_step[e] >= cfg.patience:
+                    self.status[e], self.final_step[e] = "plateau", step
+
+    def _update(self, frozen: np.ndarray):
+        """One optimizer step; frozen members' weights and optimizer state are restored."""
+        if not frozen.any():
+            self.optimizer.step()
+            return
+        idx = torch.as_tensor(np.flatnonzero(frozen), device=self.params[0].device)
+        saved = []
+        for p in self.params:
+            p.grad[idx] = 0.0
+            st = self.optimizer.state.get(p, {})
+            slots = {k: v[idx].clone() for k, v in st.items()
+                     if torch.is_tensor(v) and v.shape == p.shape}
+            saved.append((p.data[idx].clone(), slots))
+        self.optimizer.step()
+        with torch.no_grad():
+            for p, (values, slots) in zip(self.params, saved, strict=True):
+                p[idx] = values
+                st = self.optimizer.state[p]
+                for k, v in slots.items():
+                    st[k][idx] = v
+
+    def run(self, snapshot: Callable[[Trainer], None] | None = None,
+            snapshot_every: int = 0, snapshot_seconds: float | None = None,
+            pause_at: int | None = None) -> TrainResult | None:
+        """Train until every member has stopped or ``max_steps``; resumable via :meth:`state`.
+
+        ``snapshot(self)`` is called every ``snapshot_every`` steps and/or every
+        ``snapshot_seconds`` seconds (at step boundaries, so it captures a consistent state).
+        ``pause_at``: return ``None`` on reaching that step; a later ``run()`` continues.
+        """
+        cfg = self.config
+        t_start, step_start = time.perf_counter(), self.step
+        t_snap = t_start
+        t_log = t_start
+        while True:
+            step = self.step
+            if step in self.schedule and step not in self.checkpoints:
+                self._record_checkpoint(step)
+            if step >= cfg.max_steps or not self.active.any():
+                break
+            if pause_at is not None and step >= pause_at:
+                return None
+            xb, yb = self.batch(step)
+            losses_t = self.backprop(xb, yb, cfg.loss).detach().cpu().numpy().astype(np.float64)
+            was_active = self.active
+            losses_t = np.where(was_active, losses_t, np.nan)
+            self._stop_members(step, losses_t)
+            self.losses.append(losses_t)
+            still = self.active
+            if still.any():
+                self._update(~still)
+            self.step = step + 1
+            now = time.perf_counter()
+            if cfg.log_every and (self.step % cfg.log_every == 0 or now - t_log > 60):
+                t_log = now
+                self._log_progress(losses_t, now - t_start, self.step - step_start)
+            if snapshot is not None and (
+                (snapshot_every and self.step % snapshot_every == 0)
+                or (snapshot_seconds is not None and now - t_snap >= snapshot_seconds)
+            ):
+                snapshot(self)
+                t_snap = time.perf_counter()
+        end = self.step
+        for e in range(self.n_members):
+            if self.status[e] == "running":
+                self.status[e], self.final_step[e] = "max_steps", end
+        if end not in self.checkpoints:
+            self._record_checkpoint(end)
+        self.log.info("finished at step %d: %s", end,
+                      {s: self.status.count(s) for s in STATUS if s in self.status})
+        return self.result()
+
+    def _log_progress(self, losses_t: np.ndarray, elapsed: float, steps_done: int):
+        rate = steps_done / elapsed if elapsed > 0 else float("nan")
+        remaining = (self.config.max_steps - self.step) / rate if rate > 0 else float("nan")
+        finite = losses_t[np.isfinite(losses_t)]
+        loss_text = (f"loss median {np.median(finite):.6g} min {finite.min():.6g} "
+                     f"max {finite.max():.6g}" if finite.size else "loss n/a")
+        self.log.info("step %d/%d %s active %d/%d %.2f steps/s ETA %s", self.step,
+                      self.config.max_steps, loss_text, int(self.active.sum()), self.n_members,
+                      rate, _fmt_seconds(remaining))
+
+    def result(self) -> TrainResult:
+        return TrainResult(
+            losses=(np.stack(self.losses) if self.losses
+                    else np.zeros((0, self.n_members))),
+            status=list(self.status),
+            final_step=self.final_step.copy(),
+            diverged_step=self.diverged_step.copy(),
+            checkpoint_steps=sorted(self.checkpoints),
+            checkpoints=self.checkpoints,
+            params=[(_to_numpy(w), None if b is None else _to_numpy(b))
+                    for w, b in self.model.to_params()],
+        )
+
+
+def _fmt_seconds(s: float) -> str:
+    if not math.isfinite(s):
+        return "?"
+    s = int(s)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
+
+
+def train(model: EnsembleMLP, x, y, config: TrainConfig, order_seeds=None, callback=None,
+          log=None) -> TrainResult:
+    """Train ``model`` in place (no resume); see :class:`Trainer`."""
+    return Trainer(model, x, y, config, order_seeds=order_seeds, callback=callback,
+                   log=log).run()

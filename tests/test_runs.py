@@ -1,0 +1,180 @@
+"""Run files: HDF5 round trip, exact resume after SIGKILL, stale partial files moved aside."""
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from mlptheory.models import EnsembleMLP
+from mlptheory.runs import partial_path, read_run, resolved_config, train_to_file, write_run
+from mlptheory.spec import NetworkSpec
+from mlptheory.training import TrainConfig, Trainer
+
+torch.set_num_threads(1)
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+SPEC = NetworkSpec(6, (10,), 3, activation="tanh", sw2=1.5, sb2=0.1)
+CONFIG = TrainConfig(optimizer="adam", lr=0.01, loss="cross_entropy", batch_size=5,
+                     max_steps=60, checkpoint_steps=(10, 25, 37), log_every=10)
+
+
+def data():
+    rng = np.random.default_rng(5)
+    return rng.standard_normal((23, 6)), rng.integers(0, 3, size=23)
+
+
+def test_hdf5_round_trip(tmp_path):
+    x, y = data()
+    out = tmp_path / "run.h5"
+
+    def callback(step, model, active):
+        return {"outputs": model(torch.as_tensor(x))}
+
+    result = train_to_file(SPEC, [1, 2], x, y, CONFIG, out, callback=callback)
+    run = read_run(out)
+    assert run.spec == SPEC and run.train == CONFIG and list(run.seeds) == [1, 2]
+    np.testing.assert_array_equal(run.losses, result.losses)
+    assert run.losses.shape == (60, 2)
+    assert run.status == result.status == ["max_steps", "max_steps"]
+    assert list(run.checkpoint_steps) == [0, 10, 25, 37, 60]
+    for (w, b), (rw, rb) in zip(result.params, run.params(), strict=True):
+        np.testing.assert_array_equal(w, rw)
+        np.testing.assert_array_equal(b, rb)
+    model = run.model(25)
+    np.testing.assert_allclose(model(torch.as_tensor(x)).detach().numpy(),
+                               run.checkpoint(25)["outputs"], rtol=0, atol=0)
+    # plain h5py, as the module docstring documents
+    with h5py.File(out, "r") as f:
+        assert f.attrs["format"] == "mlptheory-run" and bool(f.attrs["complete"])
+        assert json.loads(f.attrs["config_json"])["train"]["optimizer"] == "adam"
+        assert f["checkpoints/37/W0"].shape == (2, 10, 6)
+        assert f["checkpoints/37/b1"].shape == (2, 3)
+        assert f["checkpoints/37/outputs"].shape == (2, 23, 3)
+        assert "git_commit" in f.attrs and "torch_version" in f.attrs
+        assert "resume" not in f
+    assert not partial_path(out).exists()
+    with pytest.raises(FileExistsError, match="exists"):
+        train_to_file(SPEC, [1, 2], x, y, CONFIG, out)
+
+
+CHILD = """
+import logging, os, signal, sys
+import numpy as np, torch
+sys.path.insert(0, {src!r})
+from mlptheory.runs import train_to_file
+from mlptheory.spec import NetworkSpec
+from mlptheory.training import TrainConfig
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+spec = NetworkSpec.from_json({spec!r})
+config = TrainConfig.from_dict({config!r})
+rng = np.random.default_rng(5)
+x, y = rng.standard_normal((23, 6)), rng.integers(0, 3, size=23)
+kill_at = int(sys.argv[2])
+def callback(step, model, active):
+    if step == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+train_to_file(spec, [1, 2], x, y, config, sys.argv[1], snapshot_every=10,
+              snapshot_seconds=None, callback=callback)
+"""
+
+
+def run_child(script, out, kill_at):
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    return subprocess.run([sys.executable, str(script), str(out), str(kill_at)],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_resume_after_sigkill_is_bitwise_identical(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text(textwrap.dedent(CHILD).format(
+        src=str(SRC), spec=SPEC.to_json(), config=CONFIG.to_dict()))
+    x, y = data()
+    reference = tmp_path / "reference.h5"
+    train_to_file(SPEC, [1, 2], x, y, CONFIG, reference)
+
+    out = tmp_path / "killed.h5"
+    killed = run_child(script, out, kill_at=37)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not out.exists() and partial_path(out).exists()
+    assert "snapshot at step 30" in killed.stdout
+
+    resumed = run_child(script, out, kill_at=-1)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from step 30" in resumed.stdout
+    assert not partial_path(out).exists()
+
+    a, b = read_run(reference), read_run(out)
+    assert a.losses.tobytes() == b.losses.tobytes()
+    assert list(a.checkpoint_steps) == list(b.checkpoint_steps)
+    for step in a.checkpoint_steps:
+        ca, cb = a.checkpoint(step), b.checkpoint(step)
+        assert sorted(ca) == sorted(cb)
+        for name in ca:
+            assert ca[name].tobytes() == cb[name].tobytes(), (step, name)
+    assert a.status == b.status and a.config == b.config
+
+
+def test_resume_partial_with_different_config_is_moved_aside(tmp_path, caplog):
+    x, y = data()
+    out = tmp_path / "run.h5"
+    other = TrainConfig(**{**CONFIG.to_dict(), "lr": 0.02, "checkpoint_steps": (10,)})
+    trainer = Trainer(EnsembleMLP(SPEC, seeds=[1, 2]), x, y, other, order_seeds=[3, 4])
+    trainer.run(snapshot=lambda t: write_run(
+        partial_path(out), t.state(), resolved_config(SPEC, other, [1, 2], [3, 4], x, y),
+        "cpu", partial=True), snapshot_every=10)
+    with caplog.at_level(logging.INFO, logger="mlptheory.training"):
+        result = train_to_file(SPEC, [1, 2], x, y, CONFIG, out)
+    stale = list(tmp_path.glob("run.h5.partial.stale-*"))
+    assert len(stale) == 1
+    assert "config hash" in caplog.text and "differs" in caplog.text
+    assert "moved it to" in caplog.text and "resuming from step" not in caplog.text
+    fresh = train_to_file(SPEC, [1, 2], x, y, CONFIG, tmp_path / "fresh.h5")
+    assert result.losses.tobytes() == fresh.losses.tobytes()
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "nadam"])
+def test_resume_in_process_from_snapshot_equals_uninterrupted(optimizer):
+    x, y = data()
+    cfg = TrainConfig(optimizer=optimizer, lr=0.01, loss="mse", batch_size=4, max_steps=30,
+                      tol=1e-3, patience=5, momentum=0.5 if optimizer == "sgd" else 0.0)
+    y_mse = np.eye(3)[y]
+    full = Trainer(EnsembleMLP(SPEC, seeds=[1, 2, 3]), x, y_mse, cfg, order_seeds=[4, 5, 6])
+    ref = full.run()
+    snaps = []
+    first = Trainer(EnsembleMLP(SPEC, seeds=[1, 2, 3]), x, y_mse, cfg, order_seeds=[4, 5, 6])
+    first.run(snapshot=lambda t: snaps.append(t.state()), snapshot_every=7)
+    second = Trainer(EnsembleMLP(SPEC, seeds=[1, 2, 3]), x, y_mse, cfg, order_seeds=[4, 5, 6])
+    second.load_state(snaps[1])
+    assert second.step == 14
+    res = second.run()
+    assert res.losses.tobytes() == ref.losses.tobytes() and res.status == ref.status
+    for (w, b), (rw, rb) in zip(res.params, ref.params, strict=True):
+        assert w.tobytes() == rw.tobytes() and b.tobytes() == rb.tobytes()
+
+
+def test_resume_unreadable_partial_is_moved_aside(tmp_path, caplog):
+    x, y = data()
+    out = tmp_path / "run.h5"
+    partial_path(out).write_bytes(b"not an hdf5 file")
+    with caplog.at_level(logging.INFO, logger="mlptheory.training"):
+        result = train_to_file(SPEC, [1, 2], x, y, CONFIG, out)
+    assert "cannot be read" in caplog.text
+    assert len(list(tmp_path.glob("run.h5.partial.stale-*"))) == 1
+    assert read_run(out).losses.tobytes() == result.losses.tobytes()
+
+
+def test_read_run_rejects_other_files(tmp_path):
+    path = tmp_path / "other.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "something-else"
+    with pytest.raises(ValueError, match="not an mlptheory-run file"):
+        read_run(path)
