@@ -9,6 +9,7 @@ configfile: "config.yaml"
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/training.smk"
 
 
 rule all:

@@ -23,6 +23,8 @@ PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
+    paper="|".join(PAPERS),
+    run=r"[A-Za-z0-9_.=+-]+",
 
 
 def dataset_file(paper):
@@ -42,3 +44,30 @@ def paper_targets(paper):
 def all_targets():
     """Every target of every paper, once."""
     return sorted({target for paper in PAPERS for target in paper_targets(paper)})
+
+
+# Training runs: rules/<paper>.smk registers each run's request (see mlptheory.experiment) and
+# asks for its file with register_run(); the generic rule train_run below executes it.
+TRAINING_RUNS = {}
+
+
+def register_run(paper, run, request):
+    """Register a training run; returns its run file results/runs/<paper>/<run>.h5."""
+    previous = TRAINING_RUNS.setdefault((paper, run), request)
+    if previous != request:
+        raise ValueError(f"run {paper}/{run} registered twice with different requests")
+    return f"results/runs/{paper}/{run}.h5"
+
+
+def run_request(wildcards):
+    try:
+        return TRAINING_RUNS[wildcards.paper, wildcards.run]
+    except KeyError:
+        raise ValueError(
+            f"no training run {wildcards.paper}/{wildcards.run} is registered by the rules"
+        ) from None
+
+
+def gpu_request():
+    """GPUs a training or measurement job asks the scheduler for (device: cuda -> 1)."""
+    return 1 if config["device"] == "cuda" else 0

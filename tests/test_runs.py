@@ -15,7 +15,14 @@ import pytest
 import torch
 
 from mlptheory.models import EnsembleMLP
-from mlptheory.runs import partial_path, read_run, resolved_config, train_to_file, write_run
+from mlptheory.runs import (
+    partial_path,
+    read_resume_state,
+    read_run,
+    resolved_config,
+    train_to_file,
+    write_run,
+)
 from mlptheory.spec import NetworkSpec
 from mlptheory.training import TrainConfig, Trainer
 
@@ -178,3 +185,25 @@ def test_read_run_rejects_other_files(tmp_path):
         f.attrs["format"] = "something-else"
     with pytest.raises(ValueError, match="not an mlptheory-run file"):
         read_run(path)
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "sgd", "adam"])
+def test_resume_state_roundtrips_through_partial_file(tmp_path, optimizer):
+    """Also for optimizers without state (plain GD/SGD): the partial file must still resume."""
+    x, y = data()
+    y_mse = np.eye(3)[y]
+    cfg = TrainConfig(optimizer=optimizer, lr=0.01, loss="mse", max_steps=20,
+                      batch_size=None if optimizer == "gd" else 4)
+    ref = Trainer(EnsembleMLP(SPEC, seeds=[1, 2]), x, y_mse, cfg, order_seeds=[4, 5]).run()
+    first = Trainer(EnsembleMLP(SPEC, seeds=[1, 2]), x, y_mse, cfg, order_seeds=[4, 5])
+    first.run(pause_at=9)
+    path = tmp_path / "run.h5.partial"
+    write_run(path, first.state(), resolved_config(SPEC, cfg, [1, 2], [4, 5], x, y_mse),
+              "cpu", partial=True)
+    second = Trainer(EnsembleMLP(SPEC, seeds=[1, 2]), x, y_mse, cfg, order_seeds=[4, 5])
+    second.load_state(read_resume_state(path))
+    assert second.step == 9
+    res = second.run()
+    assert res.losses.tobytes() == ref.losses.tobytes()
+    for (w, b), (rw, rb) in zip(res.params, ref.params, strict=True):
+        assert w.tobytes() == rw.tobytes() and b.tobytes() == rb.tobytes()

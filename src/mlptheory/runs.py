@@ -131,6 +131,7 @@ def write_run(path, state: dict, config: dict, device: str, partial: bool = Fals
                 r.attrs["step"] = state["step"]
                 for i, p in enumerate(state["params"]):
                     r.create_dataset(f"params/{i}", data=p)
+                r.create_group("optimizer")  # empty for plain GD/SGD, which keep no state
                 for key, (value, dtype) in state["optimizer"].items():
                     d = r.create_dataset(f"optimizer/{key}", data=value)
                     d.attrs["dtype"] = dtype
@@ -150,8 +151,9 @@ def read_resume_state(path) -> dict:
         r = f["resume"]
         n_params = len(r["params"])
         optimizer = {}
-        for pid in r["optimizer"]:
-            for key, d in r["optimizer"][pid].items():
+        stored = r.get("optimizer", {})
+        for pid in stored:
+            for key, d in stored[pid].items():
                 optimizer[f"{pid}/{key}"] = (d[()], str(d.attrs["dtype"]))
         return {
             "step": int(r.attrs["step"]),

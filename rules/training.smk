@@ -1,0 +1,24 @@
+# The generic training rule: every paper's ensembles are trained here, with exact resume from
+# <run>.h5.partial after an interruption (snakemake --rerun-incomplete).
+
+
+rule train_run:
+    input:
+        dataset=lambda wc: f"results/data/{run_request(wc)['data']['dataset']}.h5",
+    output:
+        "results/runs/{paper}/{run}.h5",
+    log:
+        "results/logs/runs/{paper}/{run}.log",
+    conda:
+        "../envs/mlptheory.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        mem_mb=config["training"]["mem_mb"],
+        runtime=config["training"]["runtime_min"],
+        gpu=gpu_request(),
+    params:
+        request=run_request,
+        device=config["device"],
+        snapshot_seconds=config["training"]["snapshot_seconds"],
+    script:
+        "../scripts/train_run.py"
