@@ -38,3 +38,13 @@ def paper_targets(paper):
 def all_targets():
     """Every target of every paper, once."""
     return sorted({target for paper in PAPERS for target in paper_targets(paper)})
+
+
+def gpu_count():
+    """GPUs a training or measurement job requests: `resources: gpu=gpu_count()`.
+
+    0 for `device: cpu` (the job runs anywhere, and on Slurm asks for no GPU), else 1: with
+    profiles/slurm the plugin submits it with `--gpus=1`, so it lands on a GPU node. Locally the
+    `gpu` resource limits nothing unless `--resources gpu=N` is given.
+    """
+    return 0 if config["device"] == "cpu" else 1
