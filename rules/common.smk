@@ -1,6 +1,8 @@
 # Configuration validation, wildcard constraints and input functions shared by all rules.
 import os
+from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -68,6 +70,30 @@ def run_request(wildcards):
         ) from None
 
 
-def gpu_request():
-    """GPUs a training or measurement job asks the scheduler for (device: cuda -> 1)."""
-    return 1 if config["device"] == "cuda" else 0
+def gpu_count():
+    """GPUs a training or measurement job requests: `resources: gpu=gpu_count()`.
+
+    0 for `device: cpu` (the job runs anywhere, and on Slurm asks for no GPU), else 1: with
+    profiles/slurm the plugin submits it with `--gpus=1`, so it lands on a GPU node. Locally the
+    `gpu` resource limits nothing unless `--resources gpu=N` is given.
+    """
+    return 0 if config["device"] == "cpu" else 1
+
+
+def figure(paper, target, ext="pdf"):
+    """The figure file results/<paper>/<target>.<ext>, shown in `snakemake --report` under its
+    paper with the caption report/captions/<paper>/<target>.rst (see report/captions/README.md).
+    Use it as the output of the rule that draws the figure."""
+    caption = Path(workflow.basedir) / "report" / "captions" / paper / f"{target}.rst"
+    if not caption.is_file():
+        raise WorkflowError(
+            f"figure {paper}/{target}: caption file {caption} is missing; every figure in the "
+            "report states the paper, the figure, the settings used and what to look for "
+            "(template in report/captions/README.md)"
+        )
+    return report(
+        f"results/{paper}/{target}.{ext}",
+        caption=str(caption),
+        category=paper,
+        labels={"paper": paper, "figure": target},
+    )

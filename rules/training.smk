@@ -15,7 +15,7 @@ rule train_run:
     resources:
         mem_mb=config["training"]["mem_mb"],
         runtime=config["training"]["runtime_min"],
-        gpu=gpu_request(),
+        gpu=gpu_count(),
     params:
         request=run_request,
         device=config["device"],

@@ -27,7 +27,7 @@ MNIST_DIR = Path(
     )
 )
 WORKFLOW_FILES = ["Snakefile", "config.yaml", "configs", "rules", "scripts", "schemas", "src",
-                  "profiles", "envs"]
+                  "profiles", "envs", "report"]
 
 
 def have_mnist() -> bool:

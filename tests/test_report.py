@@ -1,0 +1,119 @@
+"""`snakemake --report` on the smoke DAG: one self-contained HTML file (no network needed to
+open it) holding the workflow description and every figure declared with `figure(...)`, with its
+caption rendered from the run's configuration."""
+
+import base64
+import os
+import re
+from html.parser import HTMLParser
+
+import yaml
+from conftest import needs_mnist, run_snakemake
+from test_workflow_data import copy_mnist
+
+SMOKE = ["--configfile", "configs/quick.yaml", "smoke.yaml"]
+# A figure rule as the paper rules declare theirs (rules/common.smk: figure()).
+PROBE = """
+include: "Snakefile"
+
+
+rule probe_figure:
+    output:
+        figure("tsuchida2019", "probe_figure", "svg"),
+    log:
+        "results/logs/probe_figure.log",
+    shell:
+        "cp probe.svg {output} 2> {log}"
+"""
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+       '<text x="1" y="15">probe-figure-7f3a</text></svg>\n')
+CAPTION = 'Probe figure caption, seed {{ snakemake.config["seed"] }}, marker c41d.\n'
+
+
+class ExternalResources(HTMLParser):
+    """Resources the browser would fetch from elsewhere: src/href/data of loading tags."""
+
+    LOADING = {"script", "link", "img", "iframe", "embed", "object", "source", "audio", "video"}
+
+    def __init__(self):
+        super().__init__()
+        self.external = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.LOADING:
+            return
+        for name, value in attrs:
+            if name in ("src", "href", "data") and value and not value.startswith(
+                    ("data:", "#", "blob:")):
+                self.external.append((tag, name, value))
+
+
+def write_probe(wd, caption=True):
+    (wd / "probe.smk").write_text(PROBE)
+    (wd / "probe.svg").write_text(SVG)
+    if caption:
+        path = wd / "report" / "captions" / "tsuchida2019" / "probe_figure.rst"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(CAPTION)
+
+
+@needs_mnist
+def test_report_is_self_contained_and_shows_every_figure(workflow_dir):
+    copy_mnist(workflow_dir)
+    write_probe(workflow_dir)
+    targets = ["all", "results/tsuchida2019/probe_figure.svg"]
+    built = run_snakemake(workflow_dir, "-s", "probe.smk", "--cores", "2", *targets, *SMOKE)
+    assert built.returncode == 0, built.stdout
+
+    # any attempt to reach the network while building the report fails
+    offline = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    env_before = {k: os.environ.get(k) for k in offline}
+    os.environ.update(offline)
+    try:
+        result = run_snakemake(workflow_dir, "-s", "probe.smk", "--report",
+                               "results/report.html", *targets, *SMOKE)
+    finally:
+        for k, v in env_before.items():
+            if v is None:
+                os.environ.pop(k)
+            else:
+                os.environ[k] = v
+    assert result.returncode == 0, result.stdout
+
+    html = (workflow_dir / "results" / "report.html").read_text()
+    assert html.lstrip().lower().startswith("<!doctype html>")
+    parser = ExternalResources()
+    parser.feed(html)
+    assert parser.external == []
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", html)
+
+    assert "reproduces four deep-learning-theory papers" in html  # report/workflow.rst
+    seed = yaml.safe_load((workflow_dir / "config.yaml").read_text())["seed"]
+    assert re.search(rf"Probe figure caption, seed {seed}, marker c41d", html)
+    assert base64.b64encode(SVG.encode()).decode() in html  # the figure itself, embedded
+
+
+def test_figure_without_caption_stops_naming_the_file(workflow_dir):
+    write_probe(workflow_dir, caption=False)
+    result = run_snakemake(workflow_dir, "-s", "probe.smk", "-n", "--cores", "1",
+                           "results/tsuchida2019/probe_figure.svg", *SMOKE)
+    assert result.returncode != 0
+    assert "report/captions/tsuchida2019/probe_figure.rst is missing" in result.stdout
+
+
+def test_slurm_profile_parses(workflow_dir):
+    """profiles/slurm is a valid option set for this snakemake (dry run, no cluster needed)."""
+    result = run_snakemake(workflow_dir, "-n", "--profile", "profiles/slurm", *SMOKE)
+    assert result.returncode == 0, result.stdout
+
+
+def test_workflow_profile_leaves_cluster_resources_alone():
+    """profiles/default is read under --profile profiles/slurm too and overrides it key by key:
+    it must not set default-resources, or the cluster's partition and account are lost."""
+    from conftest import REPO
+
+    default = yaml.safe_load((REPO / "profiles" / "default" / "config.yaml").read_text())
+    slurm = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
+    assert "slurm_partition" in slurm["default-resources"]
+    for key in ("default-resources", "set-resources", "executor", "jobs", "retries"):
+        assert key not in default, key
