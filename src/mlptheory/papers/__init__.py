@@ -1,0 +1,1 @@
+"""One module per paper: the computations behind its targets (scripts stay thin)."""
