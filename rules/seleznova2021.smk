@@ -19,20 +19,13 @@ PAPER_TARGETS["seleznova2021"] += [
 ]
 
 
-def selez_table_inputs(wildcards):
-    """Inputs of a table: the dataset (variance tables), the run files (NTK change), or none."""
-    if wildcards.table.startswith("ntk_variance_"):
-        return {"dataset": dataset_file("seleznova2021")}
-    if wildcards.table.startswith("ntk_change_"):
-        return {
-            "runs": [p for n, p in SELEZ_RUNS.items() if n.startswith(f"{wildcards.table}_")]
-        }
-    return {}
-
-
 rule seleznova2021_table:
     input:
-        unpack(selez_table_inputs),
+        unpack(
+            lambda wc: selez.table_inputs(
+                wc.table, dataset_file("seleznova2021"), SELEZ_RUNS
+            )
+        ),
     output:
         "results/seleznova2021/tables/{table}.csv",
     log:

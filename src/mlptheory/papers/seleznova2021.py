@@ -389,6 +389,16 @@ def figure_targets(cfg: dict) -> dict[str, list[str]]:
     return targets
 
 
+def table_inputs(table: str, dataset_path, runs: dict[str, str]) -> dict:
+    """Snakemake inputs of a table: the dataset (``ntk_variance_*``), the run files of one
+    activation (``ntk_change_<activation>``, from ``runs``: run name -> file), or none."""
+    if table.startswith("ntk_variance_"):
+        return {"dataset": dataset_path}
+    if table.startswith("ntk_change_"):
+        return {"runs": [path for name, path in runs.items() if name.startswith(f"{table}_")]}
+    return {}
+
+
 def make_table(name: str, cfg: dict, base_seed: int, dataset_path=None, run_paths=(),
                log=None) -> pd.DataFrame:
     """The table ``results/seleznova2021/tables/<name>.csv`` (``cfg``: the paper's config)."""
