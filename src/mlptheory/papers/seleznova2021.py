@@ -295,6 +295,7 @@ def draw_heatmap(ax, frame, value: str, activation: str, sb2: float, norm=None, 
     x axis (equally spaced columns labelled by L), dashed ``chi_1 = 1`` border; non-finite cells
     (diverged training) hatched grey. Returns the mesh (for a colour bar)."""
     from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.patches import Rectangle
 
     g = frame.groupby(["sw2", "depth"])[value].mean().unstack("depth").sort_index()
     data = np.ma.masked_invalid(g.to_numpy(dtype=float))
@@ -307,10 +308,13 @@ def draw_heatmap(ax, frame, value: str, activation: str, sb2: float, norm=None, 
         else:
             norm = Normalize(lo, hi)
     depths = list(g.columns)
-    ax.set_facecolor("0.75")
-    ax.patch.set_hatch("xx")
-    mesh = ax.pcolormesh(np.arange(len(depths) + 1) - 0.5, _edges(g.index.to_numpy(float)),
-                         data, norm=norm, cmap=cmap or _phase_cmap(), shading="flat")
+    y_edges = _edges(g.index.to_numpy(float))
+    mesh = ax.pcolormesh(np.arange(len(depths) + 1) - 0.5, y_edges, data, norm=norm,
+                         cmap=cmap or _phase_cmap(), shading="flat", antialiased=False,
+                         linewidth=0)
+    for i, j in zip(*np.nonzero(np.ma.getmaskarray(data)), strict=True):
+        ax.add_patch(Rectangle((j - 0.5, y_edges[i]), 1.0, y_edges[i + 1] - y_edges[i],
+                               facecolor="0.75", edgecolor="0.4", hatch="xx", linewidth=0))
     ax.set_xticks(range(len(depths)))
     ax.set_xticklabels([str(d) for d in depths], fontsize=7)
     eoc = edge_of_chaos(activation, float(sb2))
@@ -452,6 +456,7 @@ def _variance_fig7(tables, cfg):
 
 def _variance_fig2(tables, cfg):
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     frame = tables[0]
     settings = list(dict.fromkeys(zip(frame.sw2, frame.sb2, strict=True)))
@@ -473,6 +478,8 @@ def _variance_fig2(tables, cfg):
         axes[1][j].set_xlabel("L / M")
         for i in range(2):
             axes[i][j].set_yscale("log")
+            axes[i][j].yaxis.set_major_formatter(ScalarFormatter())
+            axes[i][j].yaxis.set_minor_formatter(NullFormatter())
             axes[i][j].axhline(1.0, color="grey", lw=0.6, ls=":")
     for i, label in enumerate(("a) against L", "b) against L/M")):
         axes[i][0].set_ylabel(r"$E[\Theta_0^2]/E[\Theta_0]^2$" + f"\n{label}")
