@@ -477,9 +477,10 @@ def _variance_fig2(tables, cfg):
         axes[0][j].set_xlabel("depth L")
         axes[1][j].set_xlabel("L / M")
         for i in range(2):
-            axes[i][j].set_yscale("log")
-            axes[i][j].yaxis.set_major_formatter(ScalarFormatter())
-            axes[i][j].yaxis.set_minor_formatter(NullFormatter())
+            if sub.ratio.max() > 2.0:  # exponential growth: log scale; else linear ticks
+                axes[i][j].set_yscale("log")
+                axes[i][j].yaxis.set_major_formatter(ScalarFormatter())
+                axes[i][j].yaxis.set_minor_formatter(NullFormatter())
             axes[i][j].axhline(1.0, color="grey", lw=0.6, ls=":")
     for i, label in enumerate(("a) against L", "b) against L/M")):
         axes[i][0].set_ylabel(r"$E[\Theta_0^2]/E[\Theta_0]^2$" + f"\n{label}")
