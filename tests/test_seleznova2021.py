@@ -122,6 +122,7 @@ def test_variance_cells_of_each_grid():
         selez.variance_cells(cfg, "fig9_relu")
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_smoke_workflow_shows_the_papers_findings(workflow_dir):
     """The seleznova2021 targets of the smoke DAG, and the paper's findings in their numbers."""
