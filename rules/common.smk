@@ -1,5 +1,6 @@
 # Configuration validation, wildcard constraints and input functions shared by all rules.
 import os
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -17,6 +18,9 @@ os.environ.update(
         p for p in (f"{workflow.basedir}/src", os.environ.get("PYTHONPATH")) if p
     )
 )
+
+# The rules import mlptheory (paper modules describe their runs and targets) from this checkout.
+sys.path.insert(0, f"{workflow.basedir}/src")
 
 RAW_DIR = config["data"]["raw_dir"].rstrip("/")
 DATASETS = ("mnist", "cifar10")

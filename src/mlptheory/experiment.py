@@ -8,8 +8,9 @@ A paper's rules describe each run by a plain dict (so Snakemake can hash it as a
       "seeds": [int, ...],                       # one member per seed (an ensemble)
       "data":  {"dataset": "mnist", "split": "train", "n": 128, "seed": 3,
                 "unit_norm": true, "classes": null, "targets": "one_hot"},
-      "measure": {"ntk": true}                   # optional arrays stored at every checkpoint
-    }
+      "measure": {"ntk": true},                  # optional arrays stored at every checkpoint
+      "init": [{"sw2": 1.0, "sb2": 1.0}, ...]    # optional, one per seed: member e is drawn
+    }                                            # from spec.replace(**init[e]) (standard param.)
 
 ``targets``: ``one_hot`` (MSE on one-hot vectors), ``signed`` (MSE on +-1, two classes) or
 ``labels`` (integer labels for cross-entropy). :func:`run_training` turns the request into a
@@ -74,7 +75,7 @@ def run_training(request: dict, dataset_path, out_path, threads: int = 1, device
                  log: logging.Logger | None = None, snapshot_seconds: float = 300.0
                  ) -> TrainResult:
     """Train the ensemble a request describes and write its run file (resuming if possible)."""
-    unknown = set(request) - {"spec", "train", "seeds", "data", "measure"}
+    unknown = set(request) - {"spec", "train", "seeds", "data", "measure", "init"}
     if unknown:
         raise ValueError(f"unknown run request keys {sorted(unknown)}")
     spec = NetworkSpec.from_dict(request["spec"])
@@ -85,4 +86,4 @@ def run_training(request: dict, dataset_path, out_path, threads: int = 1, device
                          device=device, log=log, callback=callback,
                          extra_config={"data": request["data"],
                                        "measure": request.get("measure") or {}},
-                         snapshot_seconds=snapshot_seconds)
+                         snapshot_seconds=snapshot_seconds, member_inits=request.get("init"))

@@ -46,7 +46,7 @@ import h5py
 import numpy as np
 import torch
 
-from .models import EnsembleMLP
+from .models import EnsembleMLP, init_params, stack_params
 from .provenance import provenance
 from .seeding import derive_seed
 from .spec import NetworkSpec
@@ -187,6 +187,11 @@ class Run:
     diverged_step: np.ndarray
     checkpoint_steps: np.ndarray
 
+    def member_specs(self) -> list[NetworkSpec]:
+        """The spec each member was initialized from (``spec`` unless ``member_inits``)."""
+        inits = self.config.get("member_inits") or [{}] * len(self.seeds)
+        return [self.spec.replace(**init) for init in inits]
+
     def checkpoint(self, step: int) -> dict[str, np.ndarray]:
         """All arrays stored at checkpoint ``step`` (``W<l>``, ``b<l>``, extras)."""
         with h5py.File(self.path, "r") as f:
@@ -229,6 +234,32 @@ def read_run(path) -> Run:
         )
 
 
+MEMBER_INIT_KEYS = ("sw2", "sb2")
+
+
+def member_init_params(spec: NetworkSpec, seeds: Sequence[int], member_inits: Sequence[dict]):
+    """Stacked initial parameters; member ``e`` as ``MLP(spec.replace(**inits[e]), seeds[e])``.
+
+    In the standard parameterization with Gaussian weights ``sw2`` and ``sb2`` only scale the
+    initial draw, not the forward pass, so networks that differ only in ``(sw2, sb2)`` (e.g. one
+    depth of seleznova2021 Figs. 3-4) train exactly as separate runs when batched this way.
+    """
+    if len(member_inits) != len(seeds):
+        raise ValueError(f"{len(member_inits)} member inits for {len(seeds)} seeds")
+    if spec.parameterization != "standard" or spec.init != "gaussian":
+        raise ValueError("per-member (sw2, sb2) needs the standard parameterization with "
+                         f"gaussian init (their forward pass does not depend on sw2, sb2); got "
+                         f"parameterization={spec.parameterization!r}, init={spec.init!r}")
+    members = []
+    for seed, init in zip(seeds, member_inits, strict=True):
+        unknown = set(init) - set(MEMBER_INIT_KEYS)
+        if unknown:
+            raise ValueError(f"member init {init}: unknown keys {sorted(unknown)}; "
+                             f"allowed: {list(MEMBER_INIT_KEYS)}")
+        members.append(init_params(spec.replace(**init), int(seed)))
+    return stack_params(members)
+
+
 def partial_path(out_path) -> Path:
     """Where the resume snapshots of ``out_path`` live: next to it."""
     out_path = Path(out_path)
@@ -263,6 +294,7 @@ def train_to_file(
     snapshot_every: int = 0,
     snapshot_seconds: float | None = 300.0,
     overwrite: bool = False,
+    member_inits: Sequence[dict] | None = None,
 ) -> TrainResult:
     """Train an ensemble (one member per seed) and write the run file ``out_path``.
 
@@ -273,6 +305,9 @@ def train_to_file(
     at the end and then deletes the partial file. ``order_seeds`` default to
     ``derive_seed(seed, "data_order")`` per member, so an ensemble equals separate runs.
     ``extra_config`` (e.g. the rule's wildcards) is stored in ``config_json`` and hashed.
+    ``member_inits`` (optional, one ``{"sw2": .., "sb2": ..}`` per seed) initializes member
+    ``e`` from ``spec.replace(**member_inits[e])`` (see :func:`member_init_params`); stored in
+    ``config_json`` as ``member_inits``.
     """
     log = log or logging.getLogger("mlptheory.training")
     out_path = Path(out_path)
@@ -284,8 +319,17 @@ def train_to_file(
     if order_seeds is None:
         order_seeds = [derive_seed(s, "data_order") for s in seeds]
     config_dict = resolved_config(spec, config, seeds, order_seeds, x, y, extra_config)
+    if member_inits is not None:
+        member_inits = [dict(m) for m in member_inits]
+        config_dict["member_inits"] = member_inits
     digest = config_hash(config_dict)
-    model = EnsembleMLP(spec, seeds=seeds).to(dev)
+
+    def fresh_model():
+        if member_inits is None:
+            return EnsembleMLP(spec, seeds=seeds).to(dev)
+        return EnsembleMLP(spec, params=member_init_params(spec, seeds, member_inits)).to(dev)
+
+    model = fresh_model()
     trainer = Trainer(model, x, y, config, order_seeds=order_seeds, callback=callback, log=log)
 
     partial = partial_path(out_path)
@@ -304,7 +348,7 @@ def train_to_file(
         except (OSError, KeyError, ValueError) as err:
             if partial.exists():
                 _move_aside(partial, f"it cannot be read ({err})", log)
-            trainer = Trainer(EnsembleMLP(spec, seeds=seeds).to(dev), x, y, config,
+            trainer = Trainer(fresh_model(), x, y, config,
                               order_seeds=order_seeds, callback=callback, log=log)
     log.info("training %d network(s) %s on %s with %d thread(s), %s lr=%g, %d steps",
              len(seeds), spec.widths, dev, threads, config.optimizer, config.lr,
