@@ -13,6 +13,7 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/training.smk"
+include: "rules/sorensen2020.smk"
 
 
 rule all:
