@@ -324,17 +324,19 @@ def plot_averaging(frame: pd.DataFrame, sort_key: str):
         style = dict(STYLE[method])
         if method == "nodesort":
             style["label"] = f"NodeSort ({sort_key} key), then average"
-        axes[0].plot(part["k"], 100 * part["test_accuracy"], ms=4, **style)
+        axes[0].plot(part["k"], 100 * (1 - part["test_accuracy"]), ms=4, **style)
         axes[1].plot(part["k"], part["test_loss"], ms=4, **style)
-    axes[0].axhline(10, color="0.6", lw=0.8, ls=":")
-    axes[0].text(frame["k"].min(), 11, "chance", color="0.4", fontsize=8)
-    axes[0].set_ylabel("test accuracy (%)")
-    axes[0].set_ylim(0, 100)
+    axes[0].axhline(90, color="0.6", lw=0.8, ls=":")
+    axes[0].text(frame["k"].max(), 75, "chance (90 %)", color="0.4", fontsize=8, ha="right")
+    axes[0].set_ylabel("test error (%, log scale; accuracy = 100 - error)")
     axes[1].set_ylabel("test loss (cross-entropy, log scale)")
-    axes[1].set_yscale("log")
     plain = FuncFormatter(lambda v, _: f"{v:g}")
-    axes[1].yaxis.set_major_formatter(plain)
-    axes[1].yaxis.set_minor_formatter(plain)
+    two_five = FuncFormatter(
+        lambda v, _: f"{v:g}" if round(v / 10 ** math.floor(math.log10(v))) in (2, 5) else "")
+    for ax in axes:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(two_five)
     ks = sorted(frame["k"].unique())
     for ax in axes:
         ax.set_xscale("log")
@@ -342,9 +344,10 @@ def plot_averaging(frame: pd.DataFrame, sort_key: str):
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("k (networks combined: the first k)")
         ax.grid(alpha=0.3, which="both")
-    axes[0].legend(fontsize=8, loc="center left")
+    handles, labels = axes[0].get_legend_handles_labels()
     fig.suptitle("sorensen2020 Sec. 5: averaging k trained networks (MNIST test set)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     return fig
 
 
@@ -363,13 +366,13 @@ def plot_barrier(frame: pd.DataFrame, sort_key: str):
         axes[1].plot(part["t"], 100 * part["test_accuracy"], ms=3, **style)
     axes[0].set_ylabel("test loss (cross-entropy)")
     axes[1].set_ylabel("test accuracy (%)")
-    axes[1].set_ylim(0, 100)
     for ax in axes:
         ax.set_xlabel(r"t in $(1-t)\,\theta_0 + t\,\theta_1$")
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=8, loc="lower center")
+    handles, labels = axes[0].get_legend_handles_labels()
     fig.suptitle("sorensen2020: linear path between two trained networks (MNIST test set)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     return fig
 
 
