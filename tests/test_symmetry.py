@@ -139,3 +139,11 @@ def test_nodesort_keeps_the_dtype(key):
     canonical, perms = nodesort(params, key=key, p=1.5)
     assert all(w.dtype == np.float32 and b.dtype == np.float32 for w, b in canonical)
     assert same_bits(canonical, permute(params, perms))
+
+
+def test_count_identical_pairs_in_float32():
+    x = np.random.default_rng(5).standard_normal((6, 11)).astype(np.float32)
+    x[4] = x[1]
+    assert count_identical_pairs(x) == 1
+    x[4, 3] = np.nextafter(x[4, 3], np.float32(1))  # one ulp apart: not identical
+    assert count_identical_pairs(x) == 0

@@ -254,7 +254,7 @@ def averaging_table(params: Stacked, spec: NetworkSpec, x, labels, ks, sort_key:
 
 def mean_network(params: Stacked) -> list:
     """The elementwise mean of stacked networks (sorensen2020 Sec. 5), in float64."""
-    return [(w.astype(np.float64).mean(0), None if b is None else b.astype(np.float64).mean(0))
+    return [(w.mean(0, dtype=np.float64), None if b is None else b.mean(0, dtype=np.float64))
             for w, b in params]
 
 
