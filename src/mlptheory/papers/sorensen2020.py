@@ -221,13 +221,16 @@ def averaging_table(params: Stacked, spec: NetworkSpec, x, labels, ks, sort_key:
     """
     n = n_networks(params)
     ks = averaging_ks(ks, n)
-    acc, loss = evaluate(params, spec, x, labels)
-    rows = [{"method": "individual_mean", "k": k, "test_accuracy": acc[:k].mean(),
-             "test_loss": loss[:k].mean()} for k in ks]
-    # prediction ensemble: running sum of the softmax outputs, read off at every k
+    # one pass over the networks: their own metrics, and the running sum of their softmax
+    # outputs (the prediction ensemble) read off at every k
+    rows, acc, loss = [], [], []
     prob_sum, seen, i = None, 0, 0
     for logits in member_logits(params, spec, x):
-        probs = torch.softmax(logits, -1)
+        log_probs = torch.log_softmax(logits, -1)
+        a, l_ = log_prob_metrics(log_probs, labels)
+        acc.append(a)
+        loss.append(l_)
+        probs = log_probs.exp()
         for e in range(probs.shape[0]):
             prob_sum = probs[e] if prob_sum is None else prob_sum + probs[e]
             seen += 1
@@ -236,6 +239,9 @@ def averaging_table(params: Stacked, spec: NetworkSpec, x, labels, ks, sort_key:
                 rows.append({"method": "ensemble", "k": seen, "test_accuracy": a[0],
                              "test_loss": l_[0]})
                 i += 1
+    acc, loss = np.concatenate(acc), np.concatenate(loss)
+    rows += [{"method": "individual_mean", "k": k, "test_accuracy": acc[:k].mean(),
+              "test_loss": loss[:k].mean()} for k in ks]
     in_bases = {"naive": params}
     members = [member(params, j) for j in range(max(ks))]
     in_bases["nodesort"] = stack([nodesort(m, key=sort_key, p=p)[0] for m in members])
