@@ -14,6 +14,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/training.smk"
 include: "rules/seleznova2021.smk"
+include: "rules/sorensen2020.smk"
 
 
 rule all:

@@ -94,6 +94,18 @@ def declared_local_rules() -> set[str]:
     return local
 
 
+def declared_gpu_rules() -> set[str]:
+    """Rules that ask for a GPU (`gpu=gpu_count()`, 1 unless `device: cpu`), read from the
+    rule files independently of Snakemake."""
+    gpu = set()
+    for path in [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]:
+        blocks = re.split(r"^rule (\w+):\n", path.read_text(), flags=re.M)[1:]
+        for name, body in zip(blocks[::2], blocks[1::2], strict=True):
+            if re.search(r"^        gpu=gpu_count\(\),", body, flags=re.M):
+                gpu.add(name)
+    return gpu
+
+
 def sacct(job_ids: list[str], expected_states=("COMPLETED",), wait_s: float = 30) -> list[dict]:
     """Accounting records of the given jobs (slurmdbd stores them asynchronously: wait)."""
     deadline = time.monotonic() + wait_s
@@ -121,7 +133,9 @@ def assert_same_h5(a: Path, b: Path) -> None:
             if isinstance(ha[name], h5py.Dataset):
                 assert ha[name].dtype == hb[name].dtype, name
                 np.testing.assert_array_equal(ha[name][...], hb[name][...], err_msg=name)
-        assert dict(ha.attrs) == dict(hb.attrs)
+        assert sorted(ha.attrs) == sorted(hb.attrs)
+        for key in ha.attrs:  # run files hold array attributes (seeds)
+            np.testing.assert_array_equal(ha.attrs[key], hb.attrs[key], err_msg=key)
 
 
 @needs_mnist
@@ -155,12 +169,15 @@ def test_smoke_dag_through_slurm_matches_local_run(slurm_cluster, workflow_dir, 
     run_names = {r["JobName"] for r in rows}
     assert len(run_names) == 1  # the plugin names every job of one run by the run's UUID
     by_id = {r["JobID"]: r for r in rows}
+    gpu_rules = declared_gpu_rules()
+    assert "train_run" in gpu_rules
     for jobid, slurm_id in submitted.items():
         row = by_id[slurm_id]
         assert row["State"] == "COMPLETED" and row["ExitCode"] == "0:0", row
         assert (row["Partition"], row["Account"]) == (PARTITION, ACCOUNT), row
         assert row["Comment"].startswith(f"rule_{jobs[jobid][0]}"), row
-        assert "gres/gpu" not in row["AllocTRES"], row  # data rules are CPU rules
+        # training rules ask for a GPU (device: auto), data and measurement rules do not
+        assert ("gres/gpu" in row["AllocTRES"]) == (jobs[jobid][0] in gpu_rules), row
 
     local = run_snakemake(local_dir, "--cores", "2", *config)
     assert local.returncode == 0, local.stdout

@@ -124,3 +124,26 @@ def test_average_and_distances():
     x[7] = x[3]
     x[12] = x[3]
     assert count_identical_pairs(x) == 3
+
+
+def test_pairwise_distances_accumulates_blocks_of_float32_input_in_float64():
+    x = np.random.default_rng(4).standard_normal((9, 50)).astype(np.float32)
+    want = pdist(x.astype(np.float64))
+    for block in (1, 7, 50, 1 << 15):
+        np.testing.assert_allclose(pairwise_distances(x, block=block), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("key", ["lexicographic", "power"])
+def test_nodesort_keeps_the_dtype(key):
+    params = [(w.astype(np.float32), b.astype(np.float32)) for w, b in random_net([5, 7, 3], 6)]
+    canonical, perms = nodesort(params, key=key, p=1.5)
+    assert all(w.dtype == np.float32 and b.dtype == np.float32 for w, b in canonical)
+    assert same_bits(canonical, permute(params, perms))
+
+
+def test_count_identical_pairs_in_float32():
+    x = np.random.default_rng(5).standard_normal((6, 11)).astype(np.float32)
+    x[4] = x[1]
+    assert count_identical_pairs(x) == 1
+    x[4, 3] = np.nextafter(x[4, 3], np.float32(1))  # one ulp apart: not identical
+    assert count_identical_pairs(x) == 0

@@ -142,7 +142,7 @@ def nodesort(params, key: str = "lexicographic", p: float | None = None):
     """
     if key == "power" and p is None:
         raise ValueError("key='power' needs a base p > 1")
-    layers = [(w.astype(np.float64, copy=False), b) for w, b in _as_numpy(params)]
+    layers = _as_numpy(params)
     n_hidden = len(layers) - 1
     perms: list[np.ndarray] = [None] * n_hidden
     current = layers
@@ -208,14 +208,19 @@ def average(list_of_params):
     return _restore_type(list_of_params[0], out)
 
 
-def pairwise_distances(vectors: np.ndarray) -> np.ndarray:
+def pairwise_distances(vectors: np.ndarray, block: int = 1 << 15) -> np.ndarray:
     """Euclidean distances of all pairs ``i < j`` of the rows of ``vectors`` ``[N, D]``.
 
     Uses the Gram matrix (``|a-b|^2 = |a|^2 + |b|^2 - 2 a.b``, one matrix product) instead of a
-    loop over the ``N(N-1)/2`` pairs; returns the condensed vector in ``scipy``'s order.
+    loop over the ``N(N-1)/2`` pairs; returns the condensed vector in ``scipy``'s order. The
+    Gram matrix is accumulated in float64 over ``block`` columns at a time, so float32 input
+    of N = 1000 networks (``D = 401408``) never needs a full float64 copy.
     """
-    x = np.asarray(vectors, dtype=np.float64)
-    gram = x @ x.T
+    x = np.asarray(vectors)
+    gram = np.zeros((x.shape[0], x.shape[0]), dtype=np.float64)
+    for start in range(0, x.shape[1], block):
+        part = np.asarray(x[:, start:start + block], dtype=np.float64)
+        gram += part @ part.T
     sq = np.diag(gram)
     d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * gram, 0.0)
     iu = np.triu_indices(len(x), k=1)
@@ -224,6 +229,9 @@ def pairwise_distances(vectors: np.ndarray) -> np.ndarray:
 
 def count_identical_pairs(vectors: np.ndarray) -> int:
     """Number of pairs ``i < j`` whose rows are bitwise identical (exact zero distance)."""
-    x = np.ascontiguousarray(vectors, dtype=np.float64)
-    _, counts = np.unique(x.view(np.dtype((np.void, x.shape[1] * 8))), return_counts=True)
+    # compared in their own dtype: float32 -> float64 is exact and injective, and a float64
+    # copy of N = 1000 flattened 784x512 matrices would cost 3.2 GB
+    x = np.ascontiguousarray(vectors)
+    _, counts = np.unique(x.view(np.dtype((np.void, x.shape[1] * x.itemsize))),
+                          return_counts=True)
     return int(sum(c * (c - 1) // 2 for c in counts))
