@@ -1,10 +1,6 @@
 # sorensen2020: N networks trained in chunks (generic rule train_run), then Table 1, Fig. 2,
 # weight averaging and the linear-path barrier. Requests and measurements live in
 # mlptheory.papers.sorensen2020.
-import sys
-
-# the run requests are built by the library of this checkout
-sys.path.insert(0, f"{workflow.basedir}/src")
 from mlptheory.papers import sorensen2020 as S2020
 
 SORENSEN = config["sorensen2020"]
