@@ -55,6 +55,8 @@ for _target, _tables in SELEZ_FIGURES.items():
             csv=f"results/seleznova2021/{_target}.csv",
         log:
             f"results/logs/seleznova2021/{_target}.log",
+        # drawing from a finished table takes seconds: never worth a cluster job
+        localrule: True
         conda:
             "../envs/mlptheory.yaml"
         threads: 1

@@ -47,6 +47,8 @@ rule sorensen2020_fig2:
         csv="results/sorensen2020/fig2_sorted_points.csv",
     log:
         "results/logs/sorensen2020/fig2_sorted_points.log",
+    # three points drawn in seconds: never worth a cluster job
+    localrule: True
     conda:
         "../envs/mlptheory.yaml"
     threads: 1

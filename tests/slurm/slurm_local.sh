@@ -12,7 +12,7 @@
 #   ACCT=slurmdbd      MariaDB + slurmdbd, so `sacct` (the plugin's default status command)
 #                      works and the test can read the job records (default).
 #   ACCT=none          no accounting: sacct fails, use `slurm-status-command: squeue`.
-#   FAKE_GPU=1         node advertises one GRES gpu backed by /dev/null, so `--gpus=1` schedules
+#   FAKE_GPU=1         node advertises two GRES gpus (/dev/null, /dev/zero), so `--gpus=1` schedules
 #                      (default 1).
 # Partitions: `debug` (default) and `mlptheory` (not default, so a test can prove that the
 # profile's slurm_partition reached sbatch). Account `mlptheory` exists for root (slurmdbd).
@@ -25,7 +25,7 @@ FAKE_GPU=${FAKE_GPU:-1}
 STATE=${SLURM_LOCAL_STATE:-${TMPDIR:-/tmp}/slurm-local}
 mkdir -p "$STATE"
 HOST=$(hostname -s)
-CPUS=$(nproc)
+CPUS=${SLURM_LOCAL_CPUS:-$(nproc)}   # more than nproc oversubscribes (short jobs wait on I/O)
 MEM=$(( $(awk '/MemTotal/{print int($2/1024)}' /proc/meminfo) - 1024 ))
 
 running() { [[ -f "$STATE/$1.pid" ]] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
@@ -99,8 +99,10 @@ esac
 
 GRES_NODE=""; GRES_TYPES=""
 if [[ $FAKE_GPU == 1 ]]; then
-  GRES_TYPES="GresTypes=gpu"; GRES_NODE="Gres=gpu:1"
-  echo "NodeName=$HOST Name=gpu File=/dev/null" > /etc/slurm/gres.conf
+  # two GPUs (no device files: scheduling only), so GPU jobs are not all serialized
+  GRES_TYPES="GresTypes=gpu"; GRES_NODE="Gres=gpu:2"
+  printf 'NodeName=%s Name=gpu File=/dev/null\nNodeName=%s Name=gpu File=/dev/zero\n' \
+    "$HOST" "$HOST" > /etc/slurm/gres.conf
 else
   rm -f /etc/slurm/gres.conf
 fi
@@ -127,6 +129,7 @@ MinJobAge=600
 DefMemPerCPU=1000
 $GRES_TYPES
 $ACCT_CONF
+$( (( CPUS > $(nproc) )) && echo "SlurmdParameters=config_overrides" )
 NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM $GRES_NODE State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 PartitionName=mlptheory Nodes=$HOST Default=NO MaxTime=INFINITE State=UP
