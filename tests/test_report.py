@@ -91,6 +91,11 @@ def test_report_is_self_contained_and_shows_every_figure(workflow_dir):
     seed = yaml.safe_load((workflow_dir / "config.yaml").read_text())["seed"]
     assert re.search(rf"Probe figure caption, seed {seed}, marker c41d", html)
     assert base64.b64encode(SVG.encode()).decode() in html  # the figure itself, embedded
+    # every paper figure the smoke DAG drew is in the report, with its caption
+    figures = sorted((workflow_dir / "results").glob("*/*.pdf"))
+    assert len(figures) >= 16, figures  # seleznova2021: 13, sorensen2020: 3
+    for pdf in figures:
+        assert pdf.name in html, f"{pdf} is missing from the report"
 
 
 def test_figure_without_caption_stops_naming_the_file(workflow_dir):
