@@ -46,6 +46,7 @@ import h5py
 import numpy as np
 import torch
 
+from .download import set_aside
 from .models import EnsembleMLP, init_params, stack_params
 from .provenance import provenance
 from .seeding import derive_seed
@@ -267,12 +268,9 @@ def partial_path(out_path) -> Path:
 
 
 def _move_aside(path: Path, reason: str, log: logging.Logger) -> Path:
-    target = path.with_name(f"{path.name}.stale-{time.strftime('%Y%m%dT%H%M%S')}")
-    n = 1
-    while target.exists():
-        target = path.with_name(f"{path.name}.stale-{time.strftime('%Y%m%dT%H%M%S')}-{n}")
-        n += 1
-    os.replace(path, target)
+    target = set_aside(path, f"stale-{time.strftime('%Y%m%dT%H%M%S')}")
+    if target is None:
+        raise OSError(f"cannot move the unusable {path} aside; delete it to start from step 0")
     log.warning("not resuming from %s: %s; moved it to %s and starting from step 0",
                 path, reason, target)
     return target
