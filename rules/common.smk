@@ -19,7 +19,8 @@ os.environ.update(
     )
 )
 
-# The rules import mlptheory (paper modules describe their runs and targets) from this checkout.
+# The rules import mlptheory's torch-free planning modules (mlptheory.papers.<paper>.plan: runs,
+# tables and figures) from this checkout.
 sys.path.insert(0, f"{workflow.basedir}/src")
 
 RAW_DIR = config["data"]["raw_dir"].rstrip("/")
@@ -72,6 +73,51 @@ def run_request(wildcards):
         raise ValueError(
             f"no training run {wildcards.paper}/{wildcards.run} is registered by the rules"
         ) from None
+
+
+def register_plan(paper, plan):
+    """Register a paper's plan (mlptheory.papers.<paper>.plan): its training runs and its
+    targets. Returns its registry of tables and figures, which drives the paper's rules."""
+    for name, request in plan.runs.items():
+        register_run(paper, name, request)
+    PAPER_TARGETS[paper] += plan.registry.targets()
+    caption = Path(workflow.basedir) / "report" / "captions" / f"{paper}.rst"
+    if plan.registry.figures:
+        text = caption.read_text() if caption.is_file() else ""
+        missing = [f for f in plan.registry.figures if f'figure == "{f}"' not in text]
+        if missing:
+            raise WorkflowError(
+                f"{paper}: figure(s) {missing} have no caption block in {caption}; every "
+                "figure in the report states the paper, the figure, the settings used and what "
+                "to look for (see report/captions/README.md)"
+            )
+    return plan.registry
+
+
+def table_inputs(registry):
+    """Input function of a paper's table rule: the registered inputs of table {table}."""
+    return lambda wc: registry.tables[wc.table].inputs
+
+
+def figure_tables(registry):
+    """Input function of a paper's figure rule: the table files figure {figure} draws from."""
+    return lambda wc: registry.table_paths(registry.figures[wc.figure].tables)
+
+
+def paper_table_tables(registry):
+    """Input function of a paper's table-of-the-paper rule (markdown tables)."""
+    return lambda wc: registry.table_paths(registry.paper_tables[wc.name].tables)
+
+
+def figures_output(paper):
+    """The output of a paper's wildcard figure rule: results/<paper>/{figure}.pdf, shown in
+    `snakemake --report` with the caption block of {figure} in report/captions/<paper>.rst."""
+    return report(
+        f"results/{paper}/{{figure}}.pdf",
+        caption=str(Path(workflow.basedir) / "report" / "captions" / f"{paper}.rst"),
+        category=paper,
+        labels={"paper": paper, "figure": "{figure}"},
+    )
 
 
 def gpu_count():

@@ -1,53 +1,68 @@
 # sorensen2020: N networks trained in chunks (generic rule train_run), then Table 1, Fig. 2,
-# weight averaging and the linear-path barrier. Requests and measurements live in
-# mlptheory.papers.sorensen2020.
-from mlptheory.papers import sorensen2020 as S2020
+# weight averaging and the linear-path barrier. Runs, tables and figures are registered by the
+# torch-free mlptheory.papers.sorensen2020.plan.
+from mlptheory.papers.sorensen2020.plan import plan as sorensen2020_plan
 
-SORENSEN = config["sorensen2020"]
-SORENSEN_RUNS = [
-    register_run("sorensen2020", name, request)
-    for name, request in S2020.run_requests(SORENSEN, config["seed"]).items()
-]
-
-PAPER_TARGETS["sorensen2020"] += [
-    "results/sorensen2020/table1_distances.csv",
-    "results/sorensen2020/table1_distances.md",
-    "results/sorensen2020/fig2_sorted_points.pdf",
-    "results/sorensen2020/fig2_sorted_points.csv",
-    "results/sorensen2020/averaging.pdf",
-    "results/sorensen2020/averaging.csv",
-    "results/sorensen2020/barrier.pdf",
-    "results/sorensen2020/barrier.csv",
-]
+SORENSEN = register_plan("sorensen2020", sorensen2020_plan(config))
 
 
-rule sorensen2020_table1:
+rule sorensen2020_table:
     input:
-        runs=SORENSEN_RUNS,
+        unpack(table_inputs(SORENSEN)),
     output:
-        csv="results/sorensen2020/table1_distances.csv",
-        md="results/sorensen2020/table1_distances.md",
+        "results/sorensen2020/tables/{table}.csv",
     log:
-        "results/logs/sorensen2020/table1_distances.log",
+        "results/logs/sorensen2020/tables/{table}.log",
+    wildcard_constraints:
+        table=SORENSEN.pattern(SORENSEN.tables),
     conda:
         "../envs/mlptheory.yaml"
     threads: 1
     resources:
-        mem_mb=SORENSEN["mem_mb"],
-        runtime=SORENSEN["runtime_min"],
+        mem_mb=lambda wc: SORENSEN.tables[wc.table].mem_mb,
+        runtime=lambda wc: SORENSEN.tables[wc.table].runtime_min,
     params:
-        p=SORENSEN["power_base"],
+        compute=lambda wc: SORENSEN.tables[wc.table].compute,
+        table=lambda wc: SORENSEN.tables[wc.table].params,
     script:
-        "../scripts/sorensen2020_table1.py"
+        "../scripts/make_table.py"
 
 
-rule sorensen2020_fig2:
+rule sorensen2020_figure:
+    input:
+        figure_tables(SORENSEN),
     output:
-        pdf=figure("sorensen2020", "fig2_sorted_points"),
-        csv="results/sorensen2020/fig2_sorted_points.csv",
+        pdf=figures_output("sorensen2020"),
+        csv="results/sorensen2020/{figure}.csv",
     log:
-        "results/logs/sorensen2020/fig2_sorted_points.log",
-    # three points drawn in seconds: never worth a cluster job
+        "results/logs/sorensen2020/{figure}.log",
+    wildcard_constraints:
+        figure=SORENSEN.pattern(SORENSEN.figures),
+    # drawing from a finished table takes seconds: never worth a cluster job
+    localrule: True
+    conda:
+        "../envs/mlptheory.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        draw=lambda wc: SORENSEN.figures[wc.figure].draw,
+        figure=lambda wc: SORENSEN.figures[wc.figure].params,
+    script:
+        "../scripts/draw_figure.py"
+
+
+rule sorensen2020_paper_table:
+    input:
+        paper_table_tables(SORENSEN),
+    output:
+        csv="results/sorensen2020/{name}.csv",
+        md="results/sorensen2020/{name}.md",
+    log:
+        "results/logs/sorensen2020/{name}.log",
+    wildcard_constraints:
+        name=SORENSEN.pattern(SORENSEN.paper_tables),
     localrule: True
     conda:
         "../envs/mlptheory.yaml"
@@ -55,51 +70,8 @@ rule sorensen2020_fig2:
     resources:
         mem_mb=1000,
         runtime=10,
-    script:
-        "../scripts/sorensen2020_fig2.py"
-
-
-rule sorensen2020_averaging:
-    input:
-        runs=SORENSEN_RUNS,
-        dataset=dataset_file("sorensen2020"),
-    output:
-        pdf=figure("sorensen2020", "averaging"),
-        csv="results/sorensen2020/averaging.csv",
-    log:
-        "results/logs/sorensen2020/averaging.log",
-    conda:
-        "../envs/mlptheory.yaml"
-    threads: 1
-    resources:
-        mem_mb=SORENSEN["mem_mb"],
-        runtime=SORENSEN["runtime_min"],
     params:
-        ks=SORENSEN["averaging_k"],
-        sort_key=SORENSEN["sort_key"],
-        p=SORENSEN["power_base"],
+        render=lambda wc: SORENSEN.paper_tables[wc.name].render,
+        table=lambda wc: SORENSEN.paper_tables[wc.name].params,
     script:
-        "../scripts/sorensen2020_averaging.py"
-
-
-rule sorensen2020_barrier:
-    input:
-        runs=SORENSEN_RUNS,
-        dataset=dataset_file("sorensen2020"),
-    output:
-        pdf=figure("sorensen2020", "barrier"),
-        csv="results/sorensen2020/barrier.csv",
-    log:
-        "results/logs/sorensen2020/barrier.log",
-    conda:
-        "../envs/mlptheory.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        n_points=SORENSEN["barrier_points"],
-        sort_key=SORENSEN["sort_key"],
-        p=SORENSEN["power_base"],
-    script:
-        "../scripts/sorensen2020_barrier.py"
+        "../scripts/render_table.py"

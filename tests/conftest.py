@@ -42,11 +42,9 @@ needs_mnist = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def workflow_dir(tmp_path) -> Path:
-    """A fresh copy of the workflow (what a clean clone holds), with no results."""
-    wd = tmp_path / "wf"
-    wd.mkdir()
+def copy_workflow(wd: Path) -> Path:
+    """Copy the workflow (what a clean clone holds, no results) into ``wd``."""
+    wd.mkdir(parents=True)
     for name in WORKFLOW_FILES:
         src = REPO / name
         if src.is_dir():
@@ -54,6 +52,31 @@ def workflow_dir(tmp_path) -> Path:
         else:
             shutil.copy2(src, wd / name)
     shutil.copy2(REPO / "tests" / "smoke.yaml", wd / "smoke.yaml")
+    return wd
+
+
+@pytest.fixture
+def workflow_dir(tmp_path) -> Path:
+    """A fresh copy of the workflow (what a clean clone holds), with no results."""
+    return copy_workflow(tmp_path / "wf")
+
+
+SMOKE_CONFIG = ("--configfile", "configs/quick.yaml", "smoke.yaml")
+
+
+@pytest.fixture(scope="session")
+def smoke_workflow(tmp_path_factory) -> Path:
+    """One completed run of the whole smoke DAG (every paper, ``all``), shared by the tests of
+    the session: they read its results and may dry-run in it, but never change it."""
+    if not have_mnist():
+        pytest.skip(f"the original MNIST files are not in {MNIST_DIR}")
+    wd = copy_workflow(tmp_path_factory.mktemp("smoke") / "wf")
+    raw = wd / "data" / "raw" / "mnist"
+    raw.mkdir(parents=True)
+    for f in MNIST_DIR.glob("*-ubyte.gz"):
+        shutil.copy2(f, raw / f.name)
+    result = run_snakemake(wd, "all", "--cores", "2", *SMOKE_CONFIG, timeout=1800)
+    assert result.returncode == 0, result.stdout[-5000:]
     return wd
 
 

@@ -5,11 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import needs_mnist, run_snakemake
-from test_workflow_data import copy_mnist
+from test_planning import plan_config
 
 from mlptheory.kernels import thm53_output_variance
-from mlptheory.papers import seleznova2021 as selez
+from mlptheory.papers.seleznova2021 import ntk_change, ntk_variance, plan, thm53
 from mlptheory.runs import read_run, train_to_file
 from mlptheory.spec import NetworkSpec
 from mlptheory.training import TrainConfig
@@ -20,21 +19,21 @@ torch.set_num_threads(1)
 def test_ratio_and_se_against_bootstrap():
     rng = np.random.default_rng(0)
     t = rng.lognormal(0.0, 0.5, size=400)
-    ratio, se = selez.ratio_and_se(t)
+    ratio, se = ntk_variance.ratio_and_se(t)
     assert ratio == pytest.approx(np.sum(t**2) * len(t) / np.sum(t) ** 2, rel=1e-12)
-    boot = [selez.ratio_and_se(t[rng.integers(0, len(t), len(t))])[0] for _ in range(2000)]
+    boot = [ntk_variance.ratio_and_se(t[rng.integers(0, len(t), len(t))])[0] for _ in range(2000)]
     assert se == pytest.approx(np.std(boot), rel=0.15)
     # the delta-method se shrinks like 1/sqrt(n)
-    assert selez.ratio_and_se(np.tile(t, 4))[1] == pytest.approx(se / 2, rel=0.01)
+    assert ntk_variance.ratio_and_se(np.tile(t, 4))[1] == pytest.approx(se / 2, rel=0.01)
     with pytest.raises(ValueError, match="2 samples"):
-        selez.ratio_and_se([1.0])
+        ntk_variance.ratio_and_se([1.0])
 
 
 def test_relative_change_against_explicit_frobenius():
     rng = np.random.default_rng(1)
     t0, t1 = rng.standard_normal((2, 3, 5, 5))
     want = [np.sqrt(((t1[e] - t0[e]) ** 2).sum()) / np.sqrt((t0[e] ** 2).sum()) for e in range(3)]
-    np.testing.assert_allclose(selez.relative_change(t1, t0), want, rtol=1e-13)
+    np.testing.assert_allclose(ntk_change.relative_change(t1, t0), want, rtol=1e-13)
 
 
 def test_kernel_regression_output_interpolates_and_matches_inverse():
@@ -43,13 +42,13 @@ def test_kernel_regression_output_interpolates_and_matches_inverse():
     theta = a @ a.transpose(0, 2, 1) + 7 * np.eye(7)  # two SPD kernels on 6 train + 1 test
     f0, y = rng.standard_normal((2, 7)), rng.standard_normal(6)
     t = torch.as_tensor
-    out = selez.kernel_regression_output(t(theta[:, -1, :-1]), t(theta[:, :-1, :-1]),
+    out = thm53.kernel_regression_output(t(theta[:, -1, :-1]), t(theta[:, :-1, :-1]),
                                          t(f0[:, -1]), t(f0[:, :-1]), t(y)).numpy()
     want = [f0[e, -1] + theta[e, -1, :-1] @ np.linalg.inv(theta[e, :-1, :-1]) @ (y - f0[e, :-1])
             for e in range(2)]
     np.testing.assert_allclose(out, want, rtol=1e-12)
     # at a training point the trained output equals its target (eq. (10) interpolates)
-    at_train = selez.kernel_regression_output(t(theta[:, 0, :-1]), t(theta[:, :-1, :-1]),
+    at_train = thm53.kernel_regression_output(t(theta[:, 0, :-1]), t(theta[:, :-1, :-1]),
                                               t(f0[:, 0]), t(f0[:, :-1]), t(y)).numpy()
     np.testing.assert_allclose(at_train, y[0], rtol=1e-10)
 
@@ -58,10 +57,10 @@ def test_empirical_output_variance_approaches_theorem53_when_wide():
     """One wide erf layer: the empirical NTK is nearly deterministic, so the variance of the
     kernel-regression output over initializations matches Theorem 5.3."""
     n_train, width = 16, 3000
-    xs = selez.orthogonal_inputs(n_train + 1, n_train + 1, seed=0)
+    xs = thm53.orthogonal_inputs(n_train + 1, n_train + 1, seed=0)
     np.testing.assert_allclose(xs @ xs.T, (n_train + 1) * np.eye(n_train + 1), atol=1e-10)
     spec = NetworkSpec(n_train + 1, (width,), 1, activation="erf", sw2=3.0, sb2=0.05)
-    var, se = selez.empirical_output_variance(spec, xs[:-1], xs[-1], 150, seed=3)
+    var, se = thm53.empirical_output_variance(spec, xs[:-1], xs[-1], 150, seed=3)
     theory = thm53_output_variance(1, "erf", 3.0, 0.05, n_train,
                                    alphas=[(n_train + 1) / width, 1.0])
     assert abs(var - theory) < 3 * se, (var, se, theory)
@@ -101,10 +100,10 @@ def test_training_requests_batch_every_sw2_of_one_depth():
            "sw2": [1.0, 2.0, 3.0], "sb2": 1.0, "seeds": 2, "n_train": 8, "lr": 1e-5,
            "max_steps": 10, "tol": 1e-7, "patience": 5, "ntk_steps": [5], "log_every": 5,
            "dataset": "mnist"}
-    requests = selez.training_requests(cfg, 0)
-    assert sorted(requests) == sorted(selez.run_name("relu", w, d) for w in (8, 16)
+    requests = plan.training_requests(cfg, 0)
+    assert sorted(requests) == sorted(plan.run_name("relu", w, d) for w in (8, 16)
                                       for d in (1, 3))
-    req = requests[selez.run_name("relu", 16, 3)]
+    req = requests[plan.run_name("relu", 16, 3)]
     assert [i["sw2"] for i in req["init"]] == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
     assert req["seeds"][0::2] == [req["seeds"][0]] * 3  # common random numbers across sw2
     assert len(set(req["seeds"])) == 2
@@ -115,24 +114,19 @@ def test_variance_cells_of_each_grid():
     cfg = {"widths": [10, 20], "sb2": 1.0, "sw2": [1.0, 2.0], "depths": [1, 2, 3],
            "bias_width": 5, "bias_sb2": [0.1, 0.5, 1.0],
            "vs_depth": {"settings": [[1.0, 1.0], [2.0, 0.0]], "widths": [4], "depths": [1, 2]}}
-    assert len(selez.variance_cells(cfg, "fig1_tanh")) == 12
-    assert {c[4] for c in selez.variance_cells(cfg, "fig7_relu")} == {0.1, 0.5, 1.0}
-    assert selez.variance_cells(cfg, "fig2")[-1] == ("relu", 4, 2, 2.0, 0.0)
+    assert len(plan.variance_cells(cfg, "fig1", "tanh")) == 12
+    assert {c[4] for c in plan.variance_cells(cfg, "fig7", "relu")} == {0.1, 0.5, 1.0}
+    assert plan.variance_cells(cfg, "fig2")[-1] == ("relu", 4, 2, 2.0, 0.0)
     with pytest.raises(ValueError, match="unknown NTK-variance grid"):
-        selez.variance_cells(cfg, "fig9_relu")
+        plan.variance_cells(cfg, "fig9", "relu")
 
 
 @pytest.mark.slow
-@needs_mnist
-def test_smoke_workflow_shows_the_papers_findings(workflow_dir):
+def test_smoke_workflow_shows_the_papers_findings(smoke_workflow):
     """The seleznova2021 targets of the smoke DAG, and the paper's findings in their numbers."""
-    copy_mnist(workflow_dir)
-    result = run_snakemake(workflow_dir, "seleznova2021", "--cores", "2", "--configfile",
-                           "configs/quick.yaml", "smoke.yaml")
-    assert result.returncode == 0, result.stdout[-5000:]
-    out = workflow_dir / "results" / "seleznova2021"
-    targets = selez.figure_targets({"ntk_variance": {"activations": ["tanh", "relu"]},
-                                    "ntk_change": {"activations": ["tanh", "relu"]}})
+    out = smoke_workflow / "results" / "seleznova2021"
+    config = plan_config(smoke_workflow, "configs/quick.yaml", "smoke.yaml")
+    targets = plan.plan(config).registry.figures
     assert len(targets) == 13
     for target in targets:
         assert (out / f"{target}.pdf").stat().st_size > 1000

@@ -5,13 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import needs_mnist, run_snakemake
 from scipy.spatial.distance import pdist
-from test_workflow_data import copy_mnist
 
 from mlptheory.data import load
 from mlptheory.models import MLP
-from mlptheory.papers import sorensen2020 as S2020
+from mlptheory import params
+from mlptheory.papers.sorensen2020 import averaging, networks, plan, sorted_points, table1
 from mlptheory.runs import read_run, train_to_file
 from mlptheory.seeding import derive_seeds
 from mlptheory.spec import NetworkSpec
@@ -45,20 +44,20 @@ def explicit_metrics(net, x, labels):
 
 def permuted_copies(n, seed):
     """n networks that are hidden-unit permutations of one random network."""
-    base = S2020.member(random_stack(1, seed), 0)
+    base = params.member(random_stack(1, seed), 0)
     rng = np.random.default_rng(seed + 1)
-    return base, S2020.stack([base] + [permute(base, [rng.permutation(9)]) for _ in range(n - 1)])
+    return base, params.stack([base] + [permute(base, [rng.permutation(9)]) for _ in range(n - 1)])
 
 
 def test_distance_table_matches_scipy_pdist():
     params = random_stack(7, 0)
     params[0][0][5] = params[0][0][2]  # networks 2 and 5 share W1 (an exact zero distance)
-    in_bases = S2020.bases(params, p=1.5)
-    table = S2020.distance_table(in_bases).set_index(["matrix", "basis"])
+    in_bases = networks.bases(params, p=1.5)
+    table = table1.distance_table(in_bases).set_index(["matrix", "basis"])
     assert list(table.columns) == ["min", "max", "mean", "n_pairs", "n_zero"]
     assert len(table) == 8
     for layer, name in enumerate(("W1", "W2")):
-        for basis in S2020.BASES:
+        for basis in networks.BASES:
             w = in_bases[basis][layer][0]
             want = pdist(w.reshape(7, -1))
             row = table.loc[(name, basis)]
@@ -73,15 +72,15 @@ def test_distance_table_matches_scipy_pdist():
 def test_bases_represent_the_same_functions():
     params = random_stack(5, 1)
     x, labels = data()
-    want = S2020.evaluate(params, SPEC, x, labels)
-    for basis, stacked in S2020.bases(params, p=1.5).items():
-        got = S2020.evaluate(stacked, SPEC, x, labels)
+    want = averaging.evaluate(params, SPEC, x, labels)
+    for basis, stacked in networks.bases(params, p=1.5).items():
+        got = averaging.evaluate(stacked, SPEC, x, labels)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=basis)
 
 
 def test_sorting_permuted_copies_gives_one_point():
     _, params = permuted_copies(4, 2)
-    table = S2020.distance_table(S2020.bases(params, p=1.5)).set_index(["matrix", "basis"])
+    table = table1.distance_table(networks.bases(params, p=1.5)).set_index(["matrix", "basis"])
     for basis in ("sorted_power", "sorted_lexicographic", "weight_matched"):
         assert table.loc[("W1", basis), "max"] == 0.0
         assert table.loc[("W1", basis), "n_zero"] == 6
@@ -92,10 +91,10 @@ def test_averaging_table_matches_explicit_computation():
     params = random_stack(6, 3)
     x, labels = data(1)
     ks = [2, 3, 5, 50]
-    table = S2020.averaging_table(params, SPEC, x, labels, ks, sort_key="power", p=1.5)
+    table = averaging.averaging_table(params, SPEC, x, labels, ks, sort_key="power", p=1.5)
     table = table.set_index(["method", "k"])
     assert sorted(table.index.get_level_values("k").unique()) == [2, 3, 5, 6]
-    members = [S2020.member(params, i) for i in range(6)]
+    members = [params.member(params, i) for i in range(6)]
     single = np.array([explicit_metrics(m, x, labels) for m in members])
     for k in (2, 3, 5, 6):
         np.testing.assert_allclose(table.loc[("individual_mean", k)], single[:k].mean(0),
@@ -119,7 +118,7 @@ def test_averaging_table_matches_explicit_computation():
 def test_permuted_copies_average_back_to_the_network_after_sorting_or_matching():
     base, params = permuted_copies(5, 4)
     x, labels = data(2)
-    table = S2020.averaging_table(params, SPEC, x, labels, [2, 5], sort_key="lexicographic")
+    table = averaging.averaging_table(params, SPEC, x, labels, [2, 5], sort_key="lexicographic")
     table = table.set_index(["method", "k"])
     want = explicit_metrics(base, x, labels)
     for method in ("individual_mean", "ensemble", "nodesort", "weight_matching"):
@@ -131,11 +130,11 @@ def test_permuted_copies_average_back_to_the_network_after_sorting_or_matching()
 def test_barrier_paths_share_end_points_and_matching_is_flat_for_permuted_copies():
     _, params = permuted_copies(2, 5)
     x, labels = data(3)
-    frame = S2020.barrier_table(params, SPEC, x, labels, n_points=5, sort_key="power", p=1.5)
+    frame = averaging.barrier_table(params, SPEC, x, labels, n_points=5, sort_key="power", p=1.5)
     assert list(frame.columns) == ["method", "t", "test_loss", "test_accuracy"]
     ends = frame[frame["t"].isin([0.0, 1.0])].pivot(index="t", columns="method",
                                                       values="test_loss")
-    for method in S2020.PATHS:
+    for method in averaging.PATHS:
         np.testing.assert_allclose(ends[method], ends["naive"], rtol=1e-12)
     for method in ("nodesort", "weight_matching"):  # both undo the permutation exactly
         loss = frame[frame["method"] == method]["test_loss"].to_numpy()
@@ -147,11 +146,11 @@ def test_barrier_paths_share_end_points_and_matching_is_flat_for_permuted_copies
 def test_run_requests_chunk_the_same_networks():
     cfg = {"dataset": "mnist", "n_networks": 25, "networks_per_run": 10, "hidden": 512,
            "epochs": 5, "batch_size": 32, "lr": 1e-3, "dtype": "float32"}
-    requests = S2020.run_requests(cfg, seed=7)
+    requests = plan.run_requests(cfg, seed=7)
     assert list(requests) == ["networks_00-09", "networks_10-19", "networks_20-24"]
     seeds = [s for r in requests.values() for s in r["seeds"]]
     assert seeds == derive_seeds(7, 25, "sorensen2020", "network")
-    one_job = S2020.run_requests({**cfg, "networks_per_run": 100}, seed=7)
+    one_job = plan.run_requests({**cfg, "networks_per_run": 100}, seed=7)
     assert list(one_job.values())[0]["seeds"] == seeds
     request = requests["networks_00-09"]
     train = TrainConfig.from_dict(request["train"])
@@ -165,8 +164,8 @@ def test_run_requests_chunk_the_same_networks():
 
 
 def test_averaging_ks():
-    assert S2020.averaging_ks([2, 5, 10, 20, 50, 100, 200, 500, 1000], 20) == [2, 5, 10, 20]
-    assert S2020.averaging_ks([2, 5, 10], 1000) == [2, 5, 10, 1000]
+    assert averaging.averaging_ks([2, 5, 10, 20, 50, 100, 200, 500, 1000], 20) == [2, 5, 10, 20]
+    assert averaging.averaging_ks([2, 5, 10], 1000) == [2, 5, 10, 1000]
 
 
 def test_load_networks_concatenates_run_files_in_order(tmp_path):
@@ -177,16 +176,16 @@ def test_load_networks_concatenates_run_files_in_order(tmp_path):
     for name, seeds in (("a", [1, 2]), ("b", [3])):
         paths.append(tmp_path / f"{name}.h5")
         train_to_file(spec, seeds, x, y, config, paths[-1], snapshot_seconds=None)
-    params, got_spec, seeds = S2020.load_networks(paths)
+    params, got_spec, seeds = networks.load_networks(paths)
     assert got_spec == spec and seeds.tolist() == [1, 2, 3]
     w_b = read_run(paths[1]).params()[0][0]
     np.testing.assert_array_equal(params[0][0][2], w_b[0])
     with pytest.raises(ValueError, match="repeated seeds"):
-        S2020.load_networks([paths[0], paths[0]])
+        networks.load_networks([paths[0], paths[0]])
 
 
 def test_fig2_points_are_the_sorted_coordinates():
-    frame = S2020.fig2_points().set_index(["point", "coordinates"])
+    frame = sorted_points.fig2_points().set_index(["point", "coordinates"])
     assert frame.loc[("r", "sorted")].tolist() == [-3.0, 1.4, 5.6]
     assert frame.loc[("g", "sorted")].tolist() == [-2.4, 1.2, 5.0]
     assert frame.loc[("b", "sorted")].tolist() == [-3.2, 0.9, 6.0]
@@ -196,19 +195,15 @@ def test_fig2_points_are_the_sorted_coordinates():
                ) == 3
 
 
-@needs_mnist
-def test_smoke_workflow_reproduces_the_thesis_findings(workflow_dir):
+def test_smoke_workflow_reproduces_the_thesis_findings(smoke_workflow):
     """Table 1's findings and the averaging contrast hold already on the smoke configuration."""
-    copy_mnist(workflow_dir)
-    result = run_snakemake(workflow_dir, "sorensen2020", "--cores", "2", "--configfile",
-                           "configs/quick.yaml", "smoke.yaml")
-    assert result.returncode == 0, result.stdout
+    workflow_dir = smoke_workflow
     out = workflow_dir / "results" / "sorensen2020"
     x, _ = load(workflow_dir / "results" / "data" / "mnist.h5", "train")
-    assert len(x) == S2020.TRAIN_SIZES["mnist"]
+    assert len(x) == plan.TRAIN_SIZES["mnist"]
     table = pd.read_csv(out / "table1_distances.csv").set_index(["matrix", "basis"])
     for matrix in ("W1", "W2"):
-        for basis in S2020.BASES[1:]:
+        for basis in networks.BASES[1:]:
             assert table.loc[(matrix, basis), "mean"] <= table.loc[(matrix, "unsorted"), "mean"]
     assert (table["n_zero"] == 0).all() and (table["min"] > 0).all()
     avg = pd.read_csv(out / "averaging.csv").set_index(["method", "k"])

@@ -1,4 +1,5 @@
-"""Benchmarks, one subcommand each: ``python -m mlptheory.bench {ensemble,ntk} [--help]``.
+"""Benchmarks, one subcommand each: ``mlptheory bench {ensemble,ntk} [--help]`` (alias
+``python -m mlptheory.bench``).
 
 ``ntk``: empirical NTK, structured vs jacobian vs ntk_vp (:mod:`mlptheory.kernels.bench`).
 
@@ -18,7 +19,6 @@ ratio is much larger.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import time
@@ -140,10 +140,8 @@ def bench_ensemble(n_networks: int = 100, steps: int = 100, batch_size: int = 32
     return ratio
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m mlptheory.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_subcommands(sub) -> None:
+    """The ``ensemble`` and ``ntk`` benchmarks as subcommands of ``mlptheory bench``."""
     p = sub.add_parser("ensemble", help="batched ensemble vs a loop over separate modules")
     p.add_argument("--networks", type=int, default=100)
     p.add_argument("--steps", type=int, default=100)
@@ -160,9 +158,14 @@ def main(argv=None):
     add_ntk_arguments(ntk)
     ntk.set_defaults(func=bench_ntk)
 
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    args.func(args)
+
+def main(argv=None):
+    """``python -m mlptheory.bench ...``: an alias of ``mlptheory bench ...``."""
+    import sys
+
+    from .cli import main as cli_main
+
+    cli_main(["bench", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -1,1 +1,3 @@
-"""One module per paper: the computations behind its targets (scripts stay thin)."""
+"""One package per paper: a torch-free ``plan`` module (the config -> training runs and a
+:class:`~mlptheory.registry.Registry` of tables and figures) and one module per experiment with
+its table computation and drawing code."""

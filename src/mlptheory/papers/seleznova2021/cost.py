@@ -1,9 +1,10 @@
 """Paper-scale cost of seleznova2021 from measured per-cell times (CPU, or whatever torch uses):
-``python -m mlptheory.papers.seleznova2021_cost [--config config.yaml] [--steps 20]``.
+``mlptheory cost [--config config.yaml] [--steps 20]``.
 
 * NTK variance (Figs. 1, 2, 7): times one cell (all initializations) per distinct (M, L) of the
   paper grids, one sw2 each (the sampler's cost does not depend on sw2, sb2 or the activation),
-  and multiplies by the number of cells sharing that (M, L).
+  and multiplies by the number of distinct cells sharing that (M, L) (the Fig. 7 panel at the
+  Fig. 1 width and sb2 reuses the Fig. 1 cells).
 * NTK change (Figs. 3, 4, 8-11): times ``--steps`` full-batch GD steps of one ensemble (all sw2
   of one depth) per (M, L) plus one 128 x 128 empirical-NTK checkpoint, and extrapolates to
   ``max_steps`` (an upper bound: the plateau rule stops many networks earlier).
@@ -23,14 +24,15 @@ from ..kernels import empirical_ntk, ntk_diagonal_samples
 from ..models import EnsembleMLP
 from ..spec import NetworkSpec
 from ..training import TrainConfig, Trainer
-from .seleznova2021 import variance_cells
+from .plan import variance_cells
 
 
 def variance_cost(cfg: dict) -> float:
-    counts = Counter()
-    for grid in [f"fig1_{a}" for a in cfg["activations"]] + \
-            [f"fig7_{a}" for a in cfg["activations"]] + ["fig2"]:
-        counts.update((w, d) for _, w, d, _, _ in variance_cells(cfg, grid))
+    cells = set(variance_cells(cfg, "fig2"))
+    for activation in cfg["activations"]:
+        cells |= set(variance_cells(cfg, "fig1", activation))
+        cells |= set(variance_cells(cfg, "fig7", activation))
+    counts = Counter((w, d) for _, w, d, _, _ in cells)
     x = np.random.default_rng(0).standard_normal(784)
     x /= np.linalg.norm(x)
     total = 0.0
@@ -73,13 +75,14 @@ def training_cost(cfg: dict, steps: int) -> float:
     return total
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser) -> None:
     parser.add_argument("--config", default="config.yaml")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-training", action="store_true")
-    args = parser.parse_args(argv)
+
+
+def run(args) -> None:
     torch.set_num_threads(args.threads)
     with open(args.config) as f:
         cfg = yaml.safe_load(f)["seleznova2021"]
@@ -87,6 +90,3 @@ def main(argv=None):
     if not args.skip_training:
         training_cost(cfg["ntk_change"], args.steps)
 
-
-if __name__ == "__main__":
-    main()

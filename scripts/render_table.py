@@ -1,0 +1,17 @@
+"""One table of a paper (mlptheory.registry.PaperTable): <name>.csv and <name>.md."""
+
+import pandas as pd
+
+from mlptheory.figures import write_csv, write_markdown_table
+from mlptheory.registry import resolve
+from mlptheory.scripting import run_rule
+
+
+def main(smk, log):
+    tables = [pd.read_csv(path) for path in smk.input]
+    frame = resolve(smk.params.render)(tables, smk.params.table)
+    write_csv(frame, smk.output.csv)
+    write_markdown_table(frame, smk.output.md)
+
+
+run_rule(snakemake, main)

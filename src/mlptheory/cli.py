@@ -1,0 +1,42 @@
+"""The ``mlptheory`` command: ``mlptheory bench {ensemble,ntk}`` and ``mlptheory cost``.
+
+Heavy modules (torch, the benchmarks) are imported only by the subcommand that runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+
+def _bench(sub) -> None:
+    bench = sub.add_parser("bench", help="benchmarks: ratios against the obvious baselines",
+                           description="Benchmarks; each prints its ratio in one run.")
+    from .bench import add_subcommands
+
+    add_subcommands(bench.add_subparsers(dest="benchmark", required=True))
+
+
+def _cost(sub) -> None:
+    from .papers.seleznova2021 import cost
+
+    p = sub.add_parser("cost", help="paper-scale cost of seleznova2021 from measured per-cell "
+                                    "and per-step times on this machine",
+                       description=cost.__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    cost.add_arguments(p)
+    p.set_defaults(func=cost.run)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="mlptheory", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _bench(sub)
+    _cost(sub)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""seleznova2021 Figs. 3, 4, 8-11: the relative change of the empirical NTK under gradient descent.
+
+The networks are trained by the generic ``train_run`` rule (one ensemble per (activation,
+width, depth) holding every sw2, see :func:`.plan.training_requests`), with the empirical NTK of
+the training inputs stored at every checkpoint. :func:`table` reads the run files of one
+(activation, width) back into one row per network.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ...kernels import chi1, phase
+from ...plotting import draw_phase_heatmap, fmt, phase_heatmap_grid
+from ...runs import read_run
+
+CHANGE = r"$\|\Theta_t-\Theta_0\|_F/\|\Theta_0\|_F$"
+STEP_PREFIX = "rel_change_"
+
+
+def relative_change(theta_t, theta_0) -> np.ndarray:
+    """``||Theta_t - Theta_0||_F / ||Theta_0||_F`` (seleznova2021 Fig. 3a) over the last two
+    axes (batched over leading axes)."""
+    theta_t = np.asarray(theta_t, dtype=np.float64)
+    theta_0 = np.asarray(theta_0, dtype=np.float64)
+    return (np.linalg.norm(theta_t - theta_0, axis=(-2, -1))
+            / np.linalg.norm(theta_0, axis=(-2, -1)))
+
+
+def ntk_change_rows(run_path) -> list[dict]:
+    """One row per member of an NTK-change run file: the change at each checkpoint step the run
+    was asked for (``rel_change_<step>``, NaN where the run ended before), at its end, and the
+    losses."""
+    run = read_run(run_path)
+    theta0 = run.checkpoint(0)["ntk"]
+    final = int(run.checkpoint_steps[-1])
+    asked = run.train.checkpoint_steps or ()
+    changes = {s: relative_change(run.checkpoint(s)["ntk"], theta0)
+               for s in asked if s in run.checkpoint_steps}
+    final_change = relative_change(run.checkpoint(final)["ntk"], theta0)
+    rows = []
+    for e, spec in enumerate(run.member_specs()):
+        losses = run.losses[:, e]
+        finite = losses[np.isfinite(losses)]
+        row = dict(activation=spec.activation, width=spec.hidden[0], depth=spec.depth,
+                   sw2=spec.sw2, sb2=spec.sb2, lr=run.train.lr, seed=int(run.seeds[e]),
+                   steps_run=int(run.final_step[e]), stop_reason=run.status[e],
+                   min_loss=float(finite.min()) if finite.size else math.nan,
+                   final_loss=float(finite[-1]) if finite.size else math.nan)
+        for s in asked:
+            row[f"{STEP_PREFIX}{s}"] = float(changes[s][e]) if s in changes else math.nan
+        row[f"{STEP_PREFIX}final"] = float(final_change[e])
+        row["chi1"] = chi1(spec.activation, spec.sw2, spec.sb2)
+        row["phase"] = phase(spec.activation, spec.sw2, spec.sb2)
+        rows.append(row)
+    return rows
+
+
+def table(params: dict, inputs, log=None) -> pd.DataFrame:
+    """Every network of the run files of one (activation, width), in run order."""
+    return pd.DataFrame([row for path in inputs["runs"] for row in ntk_change_rows(path)])
+
+
+def step_columns(frame: pd.DataFrame) -> dict[int, str]:
+    """Checkpoint step -> its ``rel_change_<step>`` column (the steps the runs were asked for)."""
+    return {int(c[len(STEP_PREFIX):]): c for c in frame.columns
+            if c.startswith(STEP_PREFIX) and c[len(STEP_PREFIX):].isdigit()}
+
+
+def _describe(frame: pd.DataFrame) -> tuple[str, float, int]:
+    return frame["activation"].iloc[0], float(frame["sb2"].iloc[0]), int(frame["width"].iloc[0])
+
+
+def draw_final(tables, params):
+    """Figs. 3, 4: relative change at the end of training (a) and the minimal loss (b)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LinearSegmentedColormap
+
+    frame = tables[0]
+    act, sb2, width = _describe(frame)
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), constrained_layout=True)
+    mesh = draw_phase_heatmap(axes[0], frame, "rel_change_final", act, sb2)
+    fig.colorbar(mesh, ax=axes[0], label=CHANGE)
+    axes[0].set_title("a) relative NTK change at the end of training", fontsize=9)
+    loss_cmap = LinearSegmentedColormap.from_list("loss", ["navy", "royalblue", "white",
+                                                           "salmon", "darkred"])
+    mesh = draw_phase_heatmap(axes[1], frame, "min_loss", act, sb2, cmap=loss_cmap)
+    fig.colorbar(mesh, ax=axes[1], label="minimal loss")
+    axes[1].set_title("b) minimal loss reached", fontsize=9)
+    fig.suptitle(f"{act}, M = {width}, GD lr = {fmt(float(frame['lr'].iloc[0]))}, "
+                 f"{len(frame)} networks (dashed: $\\chi_1 = 1$; hatched: diverged)",
+                 fontsize=10)
+    return fig, frame
+
+
+def draw_steps(tables, params):
+    """Figs. 8, 9: relative change after each checkpoint step, one panel per step."""
+    frame = tables[0]
+    act, sb2, width = _describe(frame)
+    panels = [(f"after {s} steps", frame.assign(value=frame[col]), act, sb2)
+              for s, col in sorted(step_columns(frame).items()) if frame[col].notna().any()]
+    fig = phase_heatmap_grid([panels], "value", CHANGE,
+                             suptitle=f"Relative NTK change during training, {act}, M = {width} "
+                                      "(a network that stopped earlier shows its final value)")
+    return fig, frame
+
+
+def draw_width(tables, params):
+    """Figs. 10, 11: relative change at the end of training, one panel per width."""
+    frame = pd.concat(tables, ignore_index=True)
+    act, sb2, _ = _describe(frame)
+    panels = [(f"M = {w}", frame[frame.width == w].assign(value=lambda f: f.rel_change_final),
+               act, sb2) for w in dict.fromkeys(frame.width)]
+    fig = phase_heatmap_grid([panels], "value", CHANGE,
+                             suptitle=f"Relative NTK change at the end of training, {act}, "
+                                      "by width")
+    return fig, frame

@@ -1,0 +1,90 @@
+"""sorensen2020 planning: the config block -> training runs and the registry of tables/figures.
+
+Imports no torch, scipy, pandas or matplotlib. What each table holds: :mod:`.table1`
+(Table 1, NodeSort distances), :mod:`.averaging` (Sec. 5 weight averaging and the linear-path
+barrier), :mod:`.sorted_points` (Fig. 2).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ...registry import Registry, dataset_file, run_file
+from ...seeding import derive_seeds
+from ...spec import NetworkSpec
+from ...training import TrainConfig  # TODO train_config after merge
+
+PAPER = "sorensen2020"
+PKG = "mlptheory.papers.sorensen2020"
+# training-set sizes, to turn epochs into optimizer steps when the rules are parsed
+TRAIN_SIZES = {"mnist": 60000, "cifar10": 50000}
+INPUT_DIMS = {"mnist": 784, "cifar10": 3072}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Training runs (name -> request dict) and the registry of tables and figures."""
+
+    runs: dict
+    registry: Registry
+
+
+def network_spec(cfg: dict) -> NetworkSpec:
+    """784-hidden-10 ReLU network with Keras' default initialization (Glorot-uniform, zero bias)."""
+    return NetworkSpec(INPUT_DIMS[cfg["dataset"]], (int(cfg["hidden"]),), 10, activation="relu",
+                       init="glorot_uniform", bias_init="zeros", dtype=cfg["dtype"])
+
+
+def train_steps(cfg: dict) -> int:
+    """Optimizer steps of ``cfg['epochs']`` epochs (Keras keeps the last, smaller batch)."""
+    steps_per_epoch = math.ceil(TRAIN_SIZES[cfg["dataset"]] / cfg["batch_size"])
+    return max(1, round(cfg["epochs"] * steps_per_epoch))
+
+
+def run_requests(cfg: dict, seed: int) -> dict[str, dict]:
+    """The training runs of the N networks: ``{run name: request}`` (mlptheory.experiment).
+
+    Network ``i`` has init seed ``derive_seed(seed, "sorensen2020", "network", i)`` whatever
+    the chunk size, so the chunking only decides how many jobs train the same N networks.
+    """
+    n, per_run = int(cfg["n_networks"]), int(cfg["networks_per_run"])
+    seeds = derive_seeds(seed, n, PAPER, "network")
+    train = TrainConfig(optimizer="adam", lr=cfg["lr"], eps=1e-7, loss="cross_entropy",
+                        batch_size=cfg["batch_size"], max_steps=train_steps(cfg),
+                        log_every=500).to_dict()
+    data = {"dataset": cfg["dataset"], "split": "train", "targets": "labels"}
+    spec = network_spec(cfg).to_dict()
+    width = len(str(max(n - 1, 0)))
+    return {
+        f"networks_{start:0{width}d}-{min(start + per_run, n) - 1:0{width}d}": {
+            "spec": spec, "train": train, "seeds": seeds[start:start + per_run], "data": data}
+        for start in range(0, n, per_run)
+    }
+
+
+def plan(config: dict) -> Plan:
+    """Runs and registry of sorensen2020 from the whole (validated) config."""
+    cfg = config[PAPER]
+    runs = run_requests(cfg, int(config["seed"]))
+    run_files = [run_file(PAPER, name) for name in runs]
+    dataset = dataset_file(cfg["dataset"])
+    big = {"mem_mb": int(cfg["mem_mb"]), "runtime_min": int(cfg["runtime_min"])}
+    sort = {"sort_key": cfg["sort_key"], "p": float(cfg["power_base"])}
+    reg = Registry(PAPER)
+    reg.table("distances", f"{PKG}.table1:table", params={"p": float(cfg["power_base"])},
+              inputs={"runs": run_files}, **big)
+    reg.paper_table("table1_distances", f"{PKG}.table1:render", ["distances"])
+    reg.table("sorted_points", f"{PKG}.sorted_points:table", mem_mb=1000, runtime_min=10)
+    reg.figure("fig2_sorted_points", f"{PKG}.sorted_points:draw", ["sorted_points"])
+    reg.table("averaging", f"{PKG}.averaging:averaging",
+              params={"ks": [int(k) for k in cfg["averaging_k"]], **sort},
+              inputs={"runs": run_files, "dataset": dataset}, **big)
+    reg.figure("averaging", f"{PKG}.averaging:draw_averaging", ["averaging"],
+               params={"sort_key": cfg["sort_key"]})
+    reg.table("barrier", f"{PKG}.averaging:barrier",
+              params={"n_points": int(cfg["barrier_points"]), **sort},
+              inputs={"runs": run_files, "dataset": dataset}, mem_mb=4000, runtime_min=30)
+    reg.figure("barrier", f"{PKG}.averaging:draw_barrier", ["barrier"],
+               params={"sort_key": cfg["sort_key"]})
+    return Plan(runs, reg)

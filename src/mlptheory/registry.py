@@ -1,0 +1,139 @@
+"""Tables and figures as objects: what each paper's rules build, and from what.
+
+A paper's planning module (``mlptheory.papers.<paper>.plan``) turns its config block into a
+:class:`Registry`. Snakemake's ``rules/<paper>.smk`` drives one table rule and one figure rule
+from it (a wildcard constraint lists exactly the registered names), and the jobs call the
+registered functions. Planning imports no torch, scipy, pandas or matplotlib: the functions are
+named by ``"module:function"`` and imported only inside the job that runs them.
+
+* :class:`Table`: ``results/<paper>/tables/<name>.csv``, computed by ``compute(params, inputs,
+  log)`` from its ``inputs`` (a dataset, run files) and ``params`` -- exactly the config values
+  it depends on, so editing one key reruns only the tables that read it.
+* :class:`Figure`: ``results/<paper>/<name>.pdf`` plus ``<name>.csv`` (the plotted rows), drawn
+  by ``draw(tables, params)`` from its tables alone (never from the config).
+* :class:`PaperTable`: a table of the paper, ``results/<paper>/<name>.csv`` and ``.md``, rendered
+  by ``render(tables, params)`` from its tables.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+NAME = re.compile(r"[A-Za-z0-9_.+-]+")
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not NAME.fullmatch(name):
+        raise ValueError(f"{kind} name {name!r} may only hold letters, digits and _ . + -")
+
+
+def dataset_file(dataset: str) -> str:
+    """The prepared HDF5 dataset ``results/data/<dataset>.h5`` (rules/data.smk)."""
+    return f"results/data/{dataset}.h5"
+
+
+def run_file(paper: str, run: str) -> str:
+    """The run file ``results/runs/<paper>/<run>.h5`` of a training run (rules/training.smk)."""
+    return f"results/runs/{paper}/{run}.h5"
+
+
+def resolve(path: str) -> Callable:
+    """The function named ``"package.module:function"``."""
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@dataclass(frozen=True)
+class Table:
+    """An intermediate table computed from inputs; ``inputs``: input name -> path(s)."""
+
+    name: str
+    compute: str
+    params: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)
+    mem_mb: int = 4000
+    runtime_min: int = 120
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the paper drawn from ``tables`` (names of registered tables, in order)."""
+
+    name: str
+    draw: str
+    tables: tuple[str, ...]
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PaperTable:
+    """A table of the paper (CSV and markdown) rendered from registered ``tables``."""
+
+    name: str
+    render: str
+    tables: tuple[str, ...]
+    params: dict = field(default_factory=dict)
+
+
+class Registry:
+    """The tables, figures and paper tables of one paper, each registered once by name."""
+
+    def __init__(self, paper: str):
+        self.paper = paper
+        self.tables: dict[str, Table] = {}
+        self.figures: dict[str, Figure] = {}
+        self.paper_tables: dict[str, PaperTable] = {}
+
+    # ----- registering ------------------------------------------------------------------------
+    def table(self, name: str, compute: str, params: dict | None = None,
+              inputs: dict | None = None, **resources) -> str:
+        """Register a table (a second registration must be identical: shared tables such as the
+        Fig. 1 cells that Fig. 7 shows again are computed once). Returns its name."""
+        _check_name("table", name)
+        table = Table(name, compute, dict(params or {}), dict(inputs or {}), **resources)
+        previous = self.tables.setdefault(name, table)
+        if previous != table:
+            raise ValueError(f"{self.paper}: table {name!r} registered twice with different "
+                             f"settings:\n  {previous}\n  {table}")
+        return name
+
+    def figure(self, name: str, draw: str, tables, params: dict | None = None) -> None:
+        self._add(self.figures, Figure(name, draw, tuple(tables), dict(params or {})), "figure")
+
+    def paper_table(self, name: str, render: str, tables, params: dict | None = None) -> None:
+        self._add(self.paper_tables, PaperTable(name, render, tuple(tables), dict(params or {})),
+                  "paper table")
+
+    def _add(self, where: dict, item, kind: str) -> None:
+        _check_name(kind, item.name)
+        if item.name in self.figures or item.name in self.paper_tables:
+            raise ValueError(f"{self.paper}: {kind} {item.name!r} registered twice")
+        missing = [t for t in item.tables if t not in self.tables]
+        if missing:
+            raise ValueError(f"{self.paper}: {kind} {item.name!r} reads unregistered tables "
+                             f"{missing}")
+        where[item.name] = item
+
+    # ----- what Snakemake needs ---------------------------------------------------------------
+    def table_path(self, name: str) -> str:
+        return f"results/{self.paper}/tables/{name}.csv"
+
+    def table_paths(self, names) -> list[str]:
+        return [self.table_path(n) for n in names]
+
+    def targets(self) -> list[str]:
+        """Every file target of the paper: figures (pdf, csv) and paper tables (csv, md)."""
+        out = [f"results/{self.paper}/{name}.{ext}" for name in self.figures
+               for ext in ("pdf", "csv")]
+        out += [f"results/{self.paper}/{name}.{ext}" for name in self.paper_tables
+                for ext in ("csv", "md")]
+        return out
+
+    @staticmethod
+    def pattern(names) -> str:
+        """A wildcard constraint matching exactly ``names`` (and nothing else)."""
+        names = sorted(names, key=len, reverse=True)
+        return "|".join(re.escape(n) for n in names) if names else "(?!)"

@@ -1,0 +1,144 @@
+"""Planning: torch-free plan modules, registries of tables and figures, wildcard constraints that
+reject misspelt targets, and jobs that see only their own configuration."""
+
+import copy
+import importlib
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import REPO, SMOKE_CONFIG, run_snakemake
+
+from mlptheory.registry import Registry
+
+PLAN_MODULES = ["mlptheory.papers.seleznova2021.plan", "mlptheory.papers.sorensen2020.plan"]
+HEAVY = ("torch", "scipy", "pandas", "matplotlib")
+
+
+def _merge(base: dict, overlay: dict) -> dict:
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def plan_config(workdir, *overlays) -> dict:
+    """The configuration Snakemake builds from config.yaml and ``--configfile`` overlays
+    (merged key by key, then validated with the schema's defaults filled in)."""
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    for path in overlays:
+        _merge(config, yaml.safe_load((workdir / path).read_text()))
+    validate(config, str(workdir / "schemas" / "config.schema.yaml"))
+    return config
+
+
+def plans(config):
+    return {m.split(".")[2]: importlib.import_module(m).plan(config) for m in PLAN_MODULES}
+
+
+def test_planning_modules_import_no_heavy_library():
+    code = ("import sys\n"
+            + "".join(f"import {m}\n" for m in PLAN_MODULES)
+            + "import mlptheory.registry\n"
+            + f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=REPO, env={"PYTHONPATH": str(REPO / "src")})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("overlays", [(), ("configs/quick.yaml",),
+                                      ("configs/quick.yaml", "tests/smoke.yaml")])
+def test_every_figure_reads_registered_tables_and_targets_are_unique(overlays):
+    for paper, plan in plans(plan_config(REPO, *overlays)).items():
+        reg = plan.registry
+        assert reg.figures, paper
+        targets = reg.targets()
+        assert len(targets) == len(set(targets))
+        for fig in reg.figures.values():
+            assert fig.tables and all(t in reg.tables for t in fig.tables)
+        for table in reg.tables.values():
+            for paths in table.inputs.values():
+                for path in [paths] if isinstance(paths, str) else paths:
+                    assert path.startswith("results/"), path
+
+
+def test_wildcard_pattern_matches_exactly_the_registered_names():
+    names = ["fig1_a", "fig1_ab", "x.y"]
+    pattern = re.compile(Registry.pattern(names))
+    for name in names:
+        assert pattern.fullmatch(name)
+    for name in ("fig1_", "fig1_abc", "xzy", "fig1_a/b", ""):
+        assert not pattern.fullmatch(name), name
+    assert not re.compile(Registry.pattern([])).fullmatch("anything")
+
+
+def test_fig7_reuses_the_fig1_tables_it_shares():
+    config = plan_config(REPO, "configs/quick.yaml")
+    var = config["seleznova2021"]["ntk_variance"]
+    assert var["bias_width"] in var["widths"] and var["sb2"] in var["bias_sb2"]
+    reg = plans(config)["seleznova2021"].registry
+    for act in var["activations"]:
+        fig1 = set(reg.figures[f"fig1_ntk_variance_{act}"].tables)
+        shared = fig1 & set(reg.figures["fig7_ntk_variance_bias"].tables)
+        assert len(shared) == 1
+        (name,) = shared
+        assert reg.tables[name].params["width"] == var["bias_width"]
+        assert reg.tables[name].params["sb2"] == var["sb2"]
+
+
+def test_a_table_depends_only_on_its_own_keys():
+    base = plan_config(REPO, "configs/quick.yaml")
+    changed = copy.deepcopy(base)
+    changed["seleznova2021"]["thm53"]["n_inits"] = 7
+    before, after = plans(base), plans(changed)
+    for paper in before:
+        a, b = before[paper].registry, after[paper].registry
+        assert a.figures == b.figures and before[paper].runs == after[paper].runs
+        differ = {n for n in a.tables if a.tables[n] != b.tables[n]}
+        assert differ == ({"thm53"} if paper == "seleznova2021" else set())
+
+
+def test_misspelt_target_is_rejected_by_snakemake(workflow_dir):
+    ok = run_snakemake(workflow_dir, "-n", "--cores", "1",
+                       "results/seleznova2021/fig1_ntk_variance_relu.pdf", *SMOKE_CONFIG)
+    assert ok.returncode == 0, ok.stdout[-3000:]
+    for target in ("results/seleznova2021/fig1_ntk_variance_reluu.pdf",
+                   "results/seleznova2021/tables/kappa_typo.csv",
+                   "results/sorensen2020/table1_distance.md"):
+        bad = run_snakemake(workflow_dir, "-n", "--cores", "1", target, *SMOKE_CONFIG)
+        assert bad.returncode != 0
+        assert "MissingRuleException" in bad.stdout or "No rule to produce" in bad.stdout, \
+            bad.stdout[-3000:]
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """The job counts of a dry run's 'Job stats' table."""
+    stats = output[output.index("Job stats:"):]
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.MULTILINE) if m.group(1) != "total"}
+
+
+@pytest.mark.slow
+def test_changing_one_key_reruns_only_its_table_and_figure(smoke_workflow):
+    """After a completed run, a second --configfile holding one changed nested key plans only
+    the table that reads it, the figure drawn from that table and the aggregate rule."""
+    untouched = run_snakemake(smoke_workflow, "-n", "--cores", "1", "seleznova2021",
+                              *SMOKE_CONFIG)
+    assert untouched.returncode == 0 and "Nothing to be done" in untouched.stdout, \
+        untouched.stdout[-3000:]
+    (smoke_workflow / "overlay_n_inits.yaml").write_text(
+        "seleznova2021: {thm53: {n_inits: 7}}\n")
+    result = run_snakemake(smoke_workflow, "-n", "--cores", "1", "seleznova2021",
+                           *SMOKE_CONFIG, "overlay_n_inits.yaml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert planned_jobs(result.stdout) == {"seleznova2021_table": 1, "seleznova2021_figure": 1,
+                                           "seleznova2021": 1}, result.stdout[-3000:]
+    assert "results/seleznova2021/tables/thm53.csv" in result.stdout
+    assert "results/seleznova2021/thm53_output_variance.pdf" in result.stdout
