@@ -9,28 +9,16 @@ device and in every dtype, and member ``e`` of an ensemble built from ``seeds`` 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 from scipy.special import gammaln
 
+from . import activations
 from .spec import NetworkSpec
 
 Params = list[tuple[torch.Tensor, torch.Tensor | None]]
-
-
-def activation_fn(name: str):
-    """The elementwise nonlinearity ``phi`` for an activation name."""
-    if name == "relu":
-        return torch.relu
-    if name == "tanh":
-        return torch.tanh
-    if name == "erf":
-        return torch.special.erf
-    if name == "identity":
-        return lambda x: x
-    raise ValueError(f"unknown activation {name!r}")
 
 
 def torch_dtype(name: str) -> torch.dtype:
@@ -105,7 +93,11 @@ def spec_from_params(params, **spec_kwargs) -> NetworkSpec:
 
 
 class _AffineStack(torch.nn.Module):
-    """Shared machinery: parameters ``weights[l]`` and ``biases[l]`` and the forward pass."""
+    """Shared machinery: parameters ``weights[l]`` and ``biases[l]`` and the forward pass.
+
+    ``activation`` is the :class:`~mlptheory.activations.Activation` of the hidden layers and
+    ``multipliers[l]`` the ``(w_mult, b_mult)`` of affine layer ``l`` (``spec.multipliers``).
+    """
 
     def __init__(self, spec: NetworkSpec, params: Params):
         super().__init__()
@@ -114,21 +106,21 @@ class _AffineStack(torch.nn.Module):
         self.biases = torch.nn.ParameterList(
             [torch.nn.Parameter(b) for _, b in params if b is not None]
         )
-        self._phi = activation_fn(spec.activation)
-        self._mults = [spec.multipliers(layer) for layer in range(spec.n_layers)]
+        self.activation = activations.get(spec.activation)
+        self.multipliers = [spec.multipliers(layer) for layer in range(spec.n_layers)]
 
     def preactivations(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Pre-activations ``z^1, ..., z^{L+1}`` of every affine layer (the last is the output)."""
         zs = []
         h = x
         for layer, w in enumerate(self.weights):
-            w_mult, b_mult = self._mults[layer]
+            w_mult, b_mult = self.multipliers[layer]
             z = self._affine(h, w, w_mult)
             if self.spec.bias:
                 b = self.biases[layer]
                 z = z + (b if b_mult == 1.0 else b_mult * b).unsqueeze(-2)
             zs.append(z)
-            h = self._phi(z)
+            h = self.activation.phi(z)
         return zs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -138,6 +130,50 @@ class _AffineStack(torch.nn.Module):
         """Detached copies of the ``(W, b)`` pairs."""
         biases = list(self.biases) if self.spec.bias else [None] * len(self.weights)
         return clone_params(list(zip(self.weights, biases, strict=True)))
+
+
+def backprop_deltas(
+    model: _AffineStack, zs: Sequence[torch.Tensor], cotangent: torch.Tensor
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Back-propagate an output cotangent: yields ``(l, delta^l)`` for ``l = L, ..., 0``.
+
+    ``zs`` are ``model.preactivations(x)``; ``delta^l = c . df/dz^l`` has the shape of ``z^l``
+    with ``cotangent``'s extra axes before the unit axis. Two uses:
+
+    * training: ``cotangent = dL/df [E, S, out]`` (one batch per member), ``delta^l = dL/dz^l``;
+    * empirical NTK: ``cotangent [..., n, out, out]`` (an identity per input), ``delta^l
+      [..., n, out, M_l]`` with entry ``[i, a, m] = df_a(x_i)/dz^l_{im}``.
+
+    Recursion: ``delta^{l-1} = w_mult_l (delta^l W^l) * phi'(z^{l-1})``. Each delta is computed
+    after the consumer has used the previous one (a generator), so training writes its
+    gradients layer by layer without keeping every delta alive. A 3-d delta of an ensemble is
+    propagated by ``torch.bmm``, others by ``torch.matmul`` (the ops the two callers used, so
+    their bits are unchanged).
+    """
+    dphi = model.activation.dphi
+    extra = cotangent.dim() - zs[-1].dim()  # axes between the input axis and the unit axis
+    delta = cotangent
+    for layer in range(len(zs) - 1, -1, -1):
+        yield layer, delta
+        if layer == 0:
+            return
+        w = model.weights[layer]  # [out, in] or [E, out, in]
+        w_mult, _ = model.multipliers[layer]
+        if w.dim() == 2:
+            delta = delta @ w
+        elif delta.dim() == 3:
+            delta = torch.bmm(delta, w)
+        else:
+            delta = torch.matmul(delta, _unsqueeze(w, -3, extra))
+        if w_mult != 1.0:
+            delta.mul_(w_mult)
+        delta.mul_(_unsqueeze(dphi(zs[layer - 1]), -2, extra))
+
+
+def _unsqueeze(t: torch.Tensor, dim: int, times: int) -> torch.Tensor:
+    for _ in range(times):
+        t = t.unsqueeze(dim)
+    return t
 
 
 class MLP(_AffineStack):

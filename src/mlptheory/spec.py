@@ -19,7 +19,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
-ACTIVATIONS = ("relu", "tanh", "erf", "identity")
+from .activations import ACTIVATIONS
+
 PARAMETERIZATIONS = ("standard", "ntk")
 INITS = ("gaussian", "generalized_gaussian", "glorot_uniform", "he")
 BIAS_INITS = ("gaussian", "zeros")

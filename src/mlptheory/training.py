@@ -47,7 +47,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from .models import EnsembleMLP, torch_dtype
+from .models import EnsembleMLP, backprop_deltas, torch_dtype
 from .seeding import derive_seed
 
 LOSSES = ("mse", "cross_entropy")
@@ -173,18 +173,6 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def _phi_prime(name: str, z: torch.Tensor) -> torch.Tensor:
-    if name == "relu":
-        return (z > 0).to(z.dtype)
-    if name == "tanh":
-        return 1.0 - torch.tanh(z) ** 2
-    if name == "erf":
-        return (2.0 / math.sqrt(math.pi)) * torch.exp(-z * z)
-    if name == "identity":
-        return torch.ones_like(z)
-    raise ValueError(f"unknown activation {name!r}")
-
-
 def member_losses(out: torch.Tensor, y: torch.Tensor, loss: str):
     """Per-member losses ``[E]`` and ``dL_e/df_e`` (the module docstring's two losses).
 
@@ -206,7 +194,7 @@ class EnsembleBackprop:
     """Losses and gradients of all members of an ensemble, written into persistent ``.grad``s.
 
     Explicit back-propagation: ``dL/dW^l = w_mult * g_z^T h^{l-1}``, ``dL/db^l = b_mult *
-    sum_i g_z``, ``g_h^{l-1} = w_mult * g_z W^l``, ``g_z^{l-1} = g_h^{l-1} * phi'(z^{l-1})``.
+    sum_i g_z``, with ``g_z = dL/dz^l`` from :func:`~mlptheory.models.backprop_deltas`.
     """
 
     def __init__(self, model: EnsembleMLP):
@@ -221,16 +209,15 @@ class EnsembleBackprop:
     def __call__(self, x: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
         model, spec = self.model, self.spec
         zs = model.preactivations(x)
-        losses, g = member_losses(zs[-1], y, loss)
+        losses, dloss_dout = member_losses(zs[-1], y, loss)
         e = model.n_members
-        phi = model._phi
-        for layer in range(spec.n_layers - 1, -1, -1):
-            w = model.weights[layer]
-            w_mult, b_mult = spec.multipliers(layer)
+        phi = model.activation.phi
+        for layer, g in backprop_deltas(model, zs, dloss_dout):
+            w_mult, b_mult = model.multipliers[layer]
             h = x if layer == 0 else phi(zs[layer - 1])
             if h.dim() == 2:
                 h = h.expand(e, *h.shape)
-            gw = w.grad
+            gw = model.weights[layer].grad
             torch.bmm(g.transpose(1, 2), h, out=gw)
             if w_mult != 1.0:
                 gw.mul_(w_mult)
@@ -239,11 +226,6 @@ class EnsembleBackprop:
                 torch.sum(g, dim=1, out=gb)
                 if b_mult != 1.0:
                     gb.mul_(b_mult)
-            if layer > 0:
-                g = torch.bmm(g, w)
-                if w_mult != 1.0:
-                    g.mul_(w_mult)
-                g.mul_(_phi_prime(spec.activation, zs[layer - 1]))
         return losses
 
 

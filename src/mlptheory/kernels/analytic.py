@@ -5,21 +5,22 @@ activation, then a scalar readout; every affine layer uses the same ``sw2`` and 
 first layer's kernel is ``K^1(x, x') = sw2 * x.x'/d + sb2`` in both parameterizations.
 
 The Gaussian expectations ``E[phi(u) phi(v)]`` and ``E[phi'(u) phi'(v)]`` with
-``(u, v) ~ N(0, [[k11, k12], [k12, k22]])`` are taken in closed form for ReLU (arc-cosine
-kernel, Cho & Saul 2009; angle by ``arctan2``), erf (Williams 1997) and the identity, and by a
-2-d piecewise Gauss-Legendre rule for tanh or any other activation.
+``(u, v) ~ N(0, [[k11, k12], [k12, k22]])`` are taken in closed form where the activation
+registry (:mod:`mlptheory.activations`) has one (ReLU arc-cosine kernel, erf, identity), and by a
+2-d piecewise Gauss-Legendre rule for tanh or a user-given ``(phi, dphi)`` pair.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from functools import singledispatch
 
 import numpy as np
-from scipy.special import erf as _erf
 
-Activation = str | tuple[Callable, Callable]
-CLOSED_FORMS = ("relu", "erf", "identity")
+from .. import activations
+from ..activations import ActivationLike
+from ..spec import NetworkSpec
 
 
 def arccos_kernel(theta):
@@ -32,26 +33,8 @@ def arccos_kernel(theta):
     return (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / np.pi
 
 
-def activation_pair(activation: Activation) -> tuple[Callable, Callable]:
-    """Numpy ``(phi, phi')`` for an activation name, or a user-given pair of callables."""
-    if not isinstance(activation, str):
-        phi, dphi = activation
-        return phi, dphi
-    if activation == "relu":
-        return (lambda x: np.maximum(x, 0.0)), (lambda x: (x > 0).astype(np.float64))
-    if activation == "tanh":
-        return np.tanh, (lambda x: 1.0 / np.cosh(x) ** 2)
-    if activation == "erf":
-        return _erf, (lambda x: 2.0 / math.sqrt(math.pi) * np.exp(-(x**2)))
-    if activation == "identity":
-        return (lambda x: x), np.ones_like
-    raise ValueError(
-        f"unknown activation {activation!r}: expected relu, tanh, erf, identity or (phi, dphi)"
-    )
-
-
 def gaussian_expectations(
-    activation: Activation,
+    activation: ActivationLike,
     k11,
     k22,
     k12,
@@ -61,29 +44,15 @@ def gaussian_expectations(
     """``(E[phi(u) phi(v)], E[phi'(u) phi'(v)])`` for ``(u, v) ~ N(0, [[k11, k12], [k12, k22]])``.
 
     The two integrals of seleznova2021 eqs. (7) and (9) (and eqs. (5), (8) when ``k11 = k22 =
-    k12``). Closed forms for relu/erf/identity unless ``closed_form=False``; otherwise a
+    k12``). The registry's closed form (relu/erf/identity) unless ``closed_form=False``; else a
     piecewise Gauss-Legendre rule (``quad_order`` nodes per piece) in the two Cholesky
     coordinates, split at the kinks of ``phi`` at 0.
     """
     k11, k22, k12 = np.broadcast_arrays(*(np.asarray(k, dtype=np.float64) for k in (k11, k22, k12)))
-    if closed_form and isinstance(activation, str) and activation in CLOSED_FORMS:
-        return _closed_form(activation, k11, k22, k12)
+    act = activations.lookup(activation)
+    if closed_form and act is not None and act.gaussian is not None:
+        return act.gaussian(k11, k22, k12)
     return _quadrature(activation, k11, k22, k12, quad_order)
-
-
-def _closed_form(activation, k11, k22, k12):
-    if activation == "identity":
-        return k12.copy(), np.ones_like(k12)
-    if activation == "relu":
-        # sqrt(k11 k22) sin(theta) = sqrt(det); angle by arctan2 (accurate near 0 and pi).
-        det = np.sqrt(np.maximum(k11 * k22 - k12**2, 0.0))
-        theta = np.arctan2(det, k12)
-        return (det + (np.pi - theta) * k12) / (2 * np.pi), (np.pi - theta) / (2 * np.pi)
-    # erf: Williams (1997); E[erf'(u) erf'(v)] = (4/pi) / sqrt((1+2k11)(1+2k22) - 4 k12^2).
-    a = (1 + 2 * k11) * (1 + 2 * k22)
-    ephi = 2 / np.pi * np.arcsin(np.clip(2 * k12 / np.sqrt(a), -1.0, 1.0))
-    edphi = 4 / np.pi / np.sqrt(a - 4 * k12**2)
-    return ephi, edphi
 
 
 def _quadrature(activation, k11, k22, k12, order, chunk=512, cutoff=9.0):
@@ -91,7 +60,7 @@ def _quadrature(activation, k11, k22, k12, order, chunk=512, cutoff=9.0):
     ``v = m z1 + s z2``: ``z1`` split at 0, ``z2`` split where ``v = 0`` (per ``z1`` node), each
     piece with ``order`` nodes, both truncated to ``[-cutoff, cutoff]`` (tail mass < 1e-18).
     Integrands with a kink at 0 (ReLU) are then piecewise smooth and converge geometrically."""
-    phi, dphi = activation_pair(activation)
+    phi, dphi = activations.numpy_pair(activation)
     t, w = np.polynomial.legendre.leggauss(order)
     half = cutoff * (t + 1) / 2
     z1 = np.concatenate([-half[::-1], half])
@@ -150,10 +119,29 @@ def _hidden_widths(width, depth):
     return [int(width)] * depth
 
 
+def infinite_width_args(spec: NetworkSpec) -> tuple[int, str, float, float]:
+    """``(depth, activation, sw2, sb2)`` of a spec, as the infinite-width functions take them.
+
+    The analytic and mean-field recursions assume weights of variance ``sw2/fan_in`` and biases
+    of variance ``sb2`` at init (``gaussian`` or ``generalized_gaussian``, either
+    parameterization); other initializations are refused rather than silently mismatched.
+    """
+    if spec.init in ("he", "glorot_uniform"):
+        raise ValueError(
+            f"init={spec.init!r} does not have variance sw2/fan_in; the infinite-width kernels "
+            "need init='gaussian' or 'generalized_gaussian' (for he: sw2=2, init='gaussian')"
+        )
+    if spec.bias and spec.bias_init == "zeros" and spec.sb2 > 0:
+        raise ValueError("bias_init='zeros' with sb2 > 0: the infinite-width kernels assume "
+                         "biases of variance sb2; use bias_init='gaussian' or sb2=0")
+    return spec.depth, spec.activation, spec.sw2, spec.sb2
+
+
+@singledispatch
 def nngp_ntk(
     X,
     depth: int,
-    activation: Activation,
+    activation: ActivationLike,
     sw2: float,
     sb2: float,
     parameterization: str = "ntk",
@@ -177,6 +165,9 @@ def nngp_ntk(
     ``Qhat^{l-1} = E[phi phi']`` per unit (``x.x'/d`` for ``l = 1``), ``P^l = prod_{k>=l}
     sw2 Edot^k``; the ``+1`` counts the trainable bias even when ``sb2 = 0``.
     ``bias=False``: no bias parameters, so ``sb2`` is ignored (treated as 0).
+
+    ``nngp_ntk(spec, X, X2=None)`` takes depth, activation, ``sw2``, ``sb2``, parameterization,
+    hidden widths and bias from a :class:`~mlptheory.spec.NetworkSpec`.
 
     Returns float64 arrays ``[n, n]`` (or ``[n, n2]`` with ``X2``).
     """
@@ -209,3 +200,19 @@ def nngp_ntk(
         else:
             theta = widths[layer] * ephi + nb + sw2 * edphi * theta
     return k12, theta
+
+
+@nngp_ntk.register(NetworkSpec)
+def _nngp_ntk_of_spec(
+    spec: NetworkSpec, X, X2=None, *, closed_form: bool = True, quad_order: int = 40
+) -> tuple[np.ndarray, np.ndarray]:
+    depth, activation, sw2, sb2 = infinite_width_args(spec)
+    for name, x in (("X", X), ("X2", X2)):
+        if x is not None and np.shape(x)[-1] != spec.input_dim:
+            raise ValueError(f"{name} has {np.shape(x)[-1]} features, spec.input_dim is "
+                             f"{spec.input_dim}")
+    keyword_form = nngp_ntk.dispatch(object)
+    return keyword_form(
+        X, depth, activation, sw2, sb2, spec.parameterization, list(spec.hidden), spec.bias, X2,
+        closed_form=closed_form, quad_order=quad_order,
+    )

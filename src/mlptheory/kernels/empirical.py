@@ -15,27 +15,13 @@ biases included (``EXPERIMENTS.md``). Three methods:
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch.func import functional_call, jacrev, jvp, vjp, vmap
 
-from ..models import MLP, EnsembleMLP
+from ..models import MLP, EnsembleMLP, backprop_deltas
 
 METHODS = ("auto", "structured", "jacobian", "ntk_vp")
 OUTPUTS = ("trace", "full")
-
-
-def _dphi(name: str):
-    if name == "relu":
-        return lambda z: (z > 0).to(z.dtype)
-    if name == "tanh":
-        return lambda z: 1.0 - torch.tanh(z) ** 2
-    if name == "erf":
-        return lambda z: (2.0 / math.sqrt(math.pi)) * torch.exp(-(z**2))
-    if name == "identity":
-        return torch.ones_like
-    raise ValueError(f"no derivative for activation {name!r}")
 
 
 def _check(model, X1, X2, method, outputs):
@@ -78,24 +64,13 @@ def empirical_ntk(model, X1, X2=None, method: str = "auto", outputs: str = "trac
 
 def _forward_backward(model, X):
     """Post-activations ``h^0..h^L`` and deltas ``df_a/dz^l`` as ``[..., n, out, M_l]``."""
-    spec = model.spec
-    phi = model._phi
-    dphi = _dphi(spec.activation)
     zs = model.preactivations(X)
-    hs = [X] + [phi(z) for z in zs[:-1]]
-    n_out = spec.output_dim
+    hs = [X] + [model.activation.phi(z) for z in zs[:-1]]
+    n_out = model.spec.output_dim
     eye = torch.eye(n_out, dtype=X.dtype, device=X.device)
-    delta = eye.expand(*zs[-1].shape[:-1], n_out, n_out)  # [..., n, out(a), out(unit)]
     deltas = [None] * len(zs)
-    deltas[-1] = delta
-    for layer in range(len(zs) - 1, 0, -1):
-        w_mult, _ = model._mults[layer]
-        w = model.weights[layer]  # [out, in] or [E, out, in]
-        back = torch.matmul(delta, w.unsqueeze(-3)) if w.dim() == 3 else delta @ w
-        if w_mult != 1.0:
-            back = w_mult * back
-        delta = back * dphi(zs[layer - 1]).unsqueeze(-2)
-        deltas[layer - 1] = delta
+    for layer, delta in backprop_deltas(model, zs, eye.expand(*zs[-1].shape[:-1], n_out, n_out)):
+        deltas[layer] = delta
     return hs, deltas
 
 
@@ -105,7 +80,7 @@ def _structured(model, X1, X2, outputs):
         hs2, ds2 = (hs1, ds1) if X2 is None else _forward_backward(model, X2)
         theta = None
         for layer in range(len(ds1)):
-            w_mult, b_mult = model._mults[layer]
+            w_mult, b_mult = model.multipliers[layer]
             hh = hs1[layer] @ hs2[layer].transpose(-1, -2)  # [..., n1, n2]
             coef = hh * w_mult**2
             if model.spec.bias:
@@ -180,12 +155,12 @@ def empirical_nngp(model, X1, X2=None):
     w_mult, b_mult = spec.multipliers(last)
     with torch.no_grad():
         zs = model.preactivations(X1)
-        h1 = X1 if len(zs) == 1 else model._phi(zs[-2])
+        h1 = X1 if len(zs) == 1 else model.activation.phi(zs[-2])
         if X2 is None:
             h2 = h1
         else:
             zs2 = model.preactivations(X2)
-            h2 = X2 if len(zs2) == 1 else model._phi(zs2[-2])
+            h2 = X2 if len(zs2) == 1 else model.activation.phi(zs2[-2])
         k = (w_mult * spec.weight_std(last)) ** 2 * (h1 @ h2.transpose(-1, -2))
         if spec.bias:
             k = k + (b_mult * spec.bias_std()) ** 2

@@ -19,56 +19,32 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import singledispatch
 
 import numpy as np
 from scipy.integrate import quad
 from scipy.optimize import brentq
 
-from .analytic import Activation, activation_pair, gaussian_expectations
+from .. import activations
+from ..activations import ActivationLike
+from ..spec import NetworkSpec
+from .analytic import gaussian_expectations, infinite_width_args
 
 PHASES = ("ordered", "critical", "chaotic")
 
 
-def _sech2(u):
-    # 1/cosh^2 without overflow for large |u|
-    e = np.exp(-2.0 * abs(u))
-    return 4.0 * e / (1.0 + e) ** 2
-
-
-def _gauss_u(f, q):
-    """``E[f(u)]`` for ``u ~ N(0, q)`` and even, bounded ``f`` decaying in ``|u|``, by quad."""
-    if q <= 0:
-        return float(f(0.0))
-    s = math.sqrt(q)
-    upper = min(60.0, 14.0 * s)
-    norm = 2.0 / math.sqrt(2.0 * math.pi * q)
-    val, _ = quad(
-        lambda u: f(u) * math.exp(-0.5 * u * u / q),
-        0.0,
-        upper,
-        epsabs=0.0,
-        epsrel=1e-13,
-        limit=400,
-        points=[min(1.0, upper / 2)],
-    )
-    return norm * val
-
-
-def single_moments(activation: Activation, q: float) -> tuple[float, float]:
+def single_moments(activation: ActivationLike, q: float) -> tuple[float, float]:
     """``(E[phi(sqrt(q) z)^2], E[phi'(sqrt(q) z)^2])``, seleznova2021 eqs. (6) and (8).
 
-    Closed forms for relu/erf/identity (seleznova2021 App. E); adaptive quadrature
-    (``scipy.integrate.quad``, rel. tol 1e-13) for tanh, written as ``1 - E[sech^2]`` and
-    ``E[sech^4]`` in ``u = sqrt(q) z`` so the integrand stays smooth for large ``q``; any other
-    ``(phi, dphi)`` pair by quad over ``z``.
+    The registry's ``moments`` for a named activation (closed forms for relu/erf/identity,
+    seleznova2021 App. E; adaptive quadrature for tanh, see :mod:`mlptheory.activations`); a
+    user-given ``(phi, dphi)`` pair by quad over ``z``.
     """
     q = float(q)
-    if activation in ("relu", "erf", "identity"):
-        e, ed = gaussian_expectations(activation, q, q, q)
-        return float(e), float(ed)
-    if activation == "tanh":
-        return 1.0 - _gauss_u(_sech2, q), _gauss_u(lambda u: _sech2(u) ** 2, q)
-    phi, dphi = activation_pair(activation)
+    act = activations.lookup(activation)
+    if act is not None:
+        return act.moments(q)
+    phi, dphi = activation
     dens = lambda z: math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)  # noqa: E731
     s = math.sqrt(max(q, 0.0))
     e = quad(lambda z: float(phi(s * z)) ** 2 * dens(z), -np.inf, np.inf, epsrel=1e-12)[0]
@@ -76,20 +52,23 @@ def single_moments(activation: Activation, q: float) -> tuple[float, float]:
     return e, ed
 
 
-def q_map(activation: Activation, sw2: float, sb2: float, q: float) -> float:
+def q_map(activation: ActivationLike, sw2: float, sb2: float, q: float) -> float:
     """Length map ``q^{l+1} = sw2 E[phi(sqrt(q^l) z)^2] + sb2``, seleznova2021 eq. (5)."""
     return sw2 * single_moments(activation, q)[0] + sb2
 
 
-def fixed_point_q(activation: Activation, sw2: float, sb2: float) -> float:
+@singledispatch
+def fixed_point_q(activation: ActivationLike, sw2: float, sb2: float) -> float:
     """The stable fixed point ``q*`` of :func:`q_map` (``inf`` if the length map diverges).
 
     ReLU/identity are linear in ``q``: ``q* = sb2/(1 - sw2 c)`` for ``sw2 c < 1`` (``c = 1/2``
     resp. ``1``), else ``inf``. Bounded activations: root of ``q_map(q) - q`` in
     ``[sb2, sw2 sup phi^2 + sb2]``; for ``sb2 = 0`` it is 0 when ``sw2 phi'(0)^2 <= 1``.
+    ``fixed_point_q(spec)`` reads the activation, ``sw2`` and ``sb2`` from a spec.
     """
-    if activation in ("relu", "identity"):
-        slope = sw2 / 2 if activation == "relu" else sw2
+    act = activations.lookup(activation)
+    if act is not None and act.homogeneous:
+        slope = sw2 * act.homogeneous_slope
         return sb2 / (1 - slope) if slope < 1 else math.inf
     g = lambda q: q_map(activation, sw2, sb2, q) - q  # noqa: E731
     if sb2 == 0.0:
@@ -109,22 +88,25 @@ def fixed_point_q(activation: Activation, sw2: float, sb2: float) -> float:
     return brentq(g, lo, hi, xtol=1e-15, rtol=1e-15, maxiter=500)
 
 
-def chi1(activation: Activation, sw2: float, sb2: float, q: float | None = None) -> float:
+@singledispatch
+def chi1(activation: ActivationLike, sw2: float, sb2: float, q: float | None = None) -> float:
     """``chi_1 = sw2 E[phi'(sqrt(q*) z)^2]`` at the fixed point ``q*`` (or at ``q``).
 
-    seleznova2021 Sec. 2 (after eq. (9)). ReLU: ``sw2/2`` for every ``q``.
+    seleznova2021 Sec. 2 (after eq. (9)). ReLU: ``sw2/2`` for every ``q``. ``chi1(spec, q=None)``
+    reads the activation, ``sw2`` and ``sb2`` from a spec.
     """
     if q is None:
         q = fixed_point_q(activation, sw2, sb2)
     if math.isinf(q):
-        if activation in ("relu", "identity"):
+        act = activations.lookup(activation)
+        if act is not None and act.homogeneous:
             q = 1.0  # chi_1 does not depend on q for positively homogeneous phi
         else:
             raise ValueError("length map diverges; chi_1 undefined")
     return sw2 * single_moments(activation, q)[1]
 
 
-def edge_of_chaos(activation: Activation, sb2: float) -> float:
+def edge_of_chaos(activation: ActivationLike, sb2: float) -> float:
     """``sw2`` at which ``chi_1 = 1`` at the fixed point ``q*(sw2, sb2)`` (seleznova2021 Sec. 2).
 
     ReLU: exactly 2 for every ``sb2``; identity: exactly 1; ``sb2 = 0``: ``1/phi'(0)^2``
@@ -133,10 +115,9 @@ def edge_of_chaos(activation: Activation, sb2: float) -> float:
     """
     if sb2 < 0:
         raise ValueError(f"sb2 must be >= 0, got {sb2}")
-    if activation == "relu":
-        return 2.0
-    if activation == "identity":
-        return 1.0
+    act = activations.lookup(activation)
+    if act is not None and act.homogeneous:
+        return 1.0 / act.homogeneous_slope  # chi_1 = sw2 * slope for every q
     if sb2 == 0.0:
         # q* = 0 for sw2 phi'(0)^2 <= 1 and chi_1 > 1 above: the EOC is 1/phi'(0)^2 exactly
         return 1.0 / single_moments(activation, 0.0)[1]
@@ -149,8 +130,11 @@ def edge_of_chaos(activation: Activation, sb2: float) -> float:
     return brentq(h, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=500)
 
 
-def phase(activation: Activation, sw2: float, sb2: float, tol: float = 1e-9) -> str:
-    """``ordered`` (``chi_1 < 1``), ``critical`` (``|chi_1 - 1| <= tol``) or ``chaotic``."""
+@singledispatch
+def phase(activation: ActivationLike, sw2: float, sb2: float, tol: float = 1e-9) -> str:
+    """``ordered`` (``chi_1 < 1``), ``critical`` (``|chi_1 - 1| <= tol``) or ``chaotic``.
+
+    ``phase(spec, tol=1e-9)`` reads the activation, ``sw2`` and ``sb2`` from a spec."""
     c = chi1(activation, sw2, sb2)
     if abs(c - 1.0) <= tol:
         return "critical"
@@ -181,9 +165,10 @@ class MeanField:
         return len(self.q) - 2
 
 
+@singledispatch
 def mean_field(
     depth: int,
-    activation: Activation,
+    activation: ActivationLike,
     sw2: float,
     sb2: float,
     qhat0: float = 1.0,
@@ -197,6 +182,8 @@ def mean_field(
     (default ``qhat0``, i.e. the same input twice). The two-input integrals use closed forms
     for relu/erf and otherwise the piecewise Gauss-Legendre rule of
     :func:`gaussian_expectations`; the one-input integrals use :func:`single_moments`.
+    ``mean_field(spec, qhat0=1.0, ...)`` reads depth, activation, ``sw2`` and ``sb2`` from a
+    spec (the hidden widths do not enter, see the module doc).
     """
     if qhat0_r is None:
         qhat0_r = qhat0
@@ -277,9 +264,10 @@ def output_variance(q: float, q_sr: float, kappa1: float, kappa2: float, S: int)
     return (1 + A * A / S) * (q - q_sr) + (A - 1) ** 2 * q_sr
 
 
+@singledispatch
 def thm53_output_variance(
     depth: int,
-    activation: Activation,
+    activation: ActivationLike,
     sw2: float,
     sb2: float,
     S: int,
@@ -288,7 +276,45 @@ def thm53_output_variance(
     alphas=None,
 ) -> float:
     """Theorem 5.3 for data-independent means: unit-norm-like inputs with ``qhat^0 = qhat0``
-    and pairwise ``qhat_sr^0 = qhat0_sr``."""
+    and pairwise ``qhat_sr^0 = qhat0_sr``. ``thm53_output_variance(spec, S, ...)`` reads
+    depth, activation, ``sw2`` and ``sb2`` from a spec."""
     mf = mean_field(depth, activation, sw2, sb2, qhat0=qhat0, qhat0_sr=qhat0_sr)
     k1, k2 = kappa1(mf, alphas), kappa2(mf, alphas)
     return output_variance(mf.q[-1], mf.q_sr[-1], k1, k2, S)
+
+
+# ----- the same functions with the hyperparameters read from a NetworkSpec ------------------
+@fixed_point_q.register(NetworkSpec)
+def _fixed_point_q_of_spec(spec: NetworkSpec) -> float:
+    _, activation, sw2, sb2 = infinite_width_args(spec)
+    return fixed_point_q(activation, sw2, sb2)
+
+
+@chi1.register(NetworkSpec)
+def _chi1_of_spec(spec: NetworkSpec, q: float | None = None) -> float:
+    _, activation, sw2, sb2 = infinite_width_args(spec)
+    return chi1(activation, sw2, sb2, q)
+
+
+@phase.register(NetworkSpec)
+def _phase_of_spec(spec: NetworkSpec, tol: float = 1e-9) -> str:
+    _, activation, sw2, sb2 = infinite_width_args(spec)
+    return phase(activation, sw2, sb2, tol)
+
+
+@mean_field.register(NetworkSpec)
+def _mean_field_of_spec(
+    spec: NetworkSpec,
+    qhat0: float = 1.0,
+    qhat0_sr: float | None = None,
+    qhat0_r: float | None = None,
+    quad_order: int = 40,
+) -> MeanField:
+    return mean_field(*infinite_width_args(spec), qhat0, qhat0_sr, qhat0_r, quad_order)
+
+
+@thm53_output_variance.register(NetworkSpec)
+def _thm53_output_variance_of_spec(
+    spec: NetworkSpec, S: int, qhat0: float = 1.0, qhat0_sr: float = 0.0, alphas=None
+) -> float:
+    return thm53_output_variance(*infinite_width_args(spec), S, qhat0, qhat0_sr, alphas)

@@ -21,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .. import activations
 from ..models import EnsembleMLP
 from ..seeding import derive_seeds
 from ..spec import NetworkSpec
-from .analytic import activation_pair
 from .empirical import empirical_ntk
 
 SAMPLERS = ("auto", "conditional", "explicit")
@@ -74,7 +74,7 @@ def _explicit(spec, x, n_inits, seed, max_chunk_bytes):
 
 
 def _conditional(spec, x, n, rng):
-    phi, dphi = activation_pair(spec.activation)
+    phi, dphi = activations.numpy_pair(spec.activation)
     n_layers = spec.n_layers
     a = np.broadcast_to(x, (n, x.shape[0]))
     inputs, us, zs = [], [], []

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analytic import activation_pair
+from .. import activations
 
 
 def normalized_kernel(W, X, Y, activation="relu") -> np.ndarray:
@@ -22,7 +22,7 @@ def normalized_kernel(W, X, Y, activation="relu") -> np.ndarray:
     Y = np.atleast_2d(np.asarray(Y, dtype=np.float64))
     if X.shape != Y.shape or X.shape[1] != W.shape[1]:
         raise ValueError(f"need X, Y [n, {W.shape[1]}] of equal shape, got {X.shape}, {Y.shape}")
-    phi, _ = activation_pair(activation)
+    phi, _ = activations.numpy_pair(activation)
     a, b = phi(X @ W.T), phi(Y @ W.T)
     num = np.einsum("ij,ij->i", a, b)
     den = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
