@@ -47,7 +47,7 @@ rule seleznova2021_figure:
         mem_mb=2000,
         runtime=20,
     params:
-        draw=lambda wc: SELEZ.figures[wc.figure].draw,
+        draw=lambda wc: SELEZ.figures[wc.figure].make,
         figure=lambda wc: SELEZ.figures[wc.figure].params,
     script:
         "../scripts/draw_figure.py"

@@ -47,7 +47,7 @@ rule sorensen2020_figure:
         mem_mb=2000,
         runtime=20,
     params:
-        draw=lambda wc: SORENSEN.figures[wc.figure].draw,
+        draw=lambda wc: SORENSEN.figures[wc.figure].make,
         figure=lambda wc: SORENSEN.figures[wc.figure].params,
     script:
         "../scripts/draw_figure.py"
@@ -71,7 +71,7 @@ rule sorensen2020_paper_table:
         mem_mb=1000,
         runtime=10,
     params:
-        render=lambda wc: SORENSEN.paper_tables[wc.name].render,
+        render=lambda wc: SORENSEN.paper_tables[wc.name].make,
         table=lambda wc: SORENSEN.paper_tables[wc.name].params,
     script:
         "../scripts/render_table.py"

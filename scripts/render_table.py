@@ -1,4 +1,4 @@
-"""One table of a paper (mlptheory.registry.PaperTable): <name>.csv and <name>.md."""
+"""One table of a paper (mlptheory.registry.Registry.paper_table): <name>.csv and <name>.md."""
 
 import pandas as pd
 

@@ -11,8 +11,8 @@ named by ``"module:function"`` and imported only inside the job that runs them.
   it depends on, so editing one key reruns only the tables that read it.
 * :class:`Figure`: ``results/<paper>/<name>.pdf`` plus ``<name>.csv`` (the plotted rows), drawn
   by ``draw(tables, params)`` from its tables alone (never from the config).
-* :class:`PaperTable`: a table of the paper, ``results/<paper>/<name>.csv`` and ``.md``, rendered
-  by ``render(tables, params)`` from its tables.
+* a table of the paper (:meth:`Registry.paper_table`): ``results/<paper>/<name>.csv`` and
+  ``.md``, rendered by ``make(tables, params)`` from its tables.
 """
 
 from __future__ import annotations
@@ -60,20 +60,12 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure of the paper drawn from ``tables`` (names of registered tables, in order)."""
+    """A figure drawn from ``tables`` (names of registered tables, in order) by
+    ``make(tables, params)`` -> ``(figure, plotted rows)``; as a table of the paper (see
+    :meth:`Registry.paper_table`), ``make`` returns the rows of the CSV and markdown files."""
 
     name: str
-    draw: str
-    tables: tuple[str, ...]
-    params: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PaperTable:
-    """A table of the paper (CSV and markdown) rendered from registered ``tables``."""
-
-    name: str
-    render: str
+    make: str
     tables: tuple[str, ...]
     params: dict = field(default_factory=dict)
 
@@ -85,7 +77,7 @@ class Registry:
         self.paper = paper
         self.tables: dict[str, Table] = {}
         self.figures: dict[str, Figure] = {}
-        self.paper_tables: dict[str, PaperTable] = {}
+        self.paper_tables: dict[str, Figure] = {}
 
     # ----- registering ------------------------------------------------------------------------
     def table(self, name: str, compute: str, params: dict | None = None,
@@ -101,13 +93,15 @@ class Registry:
         return name
 
     def figure(self, name: str, draw: str, tables, params: dict | None = None) -> None:
+        """Register a figure drawn by ``draw`` from ``tables``."""
         self._add(self.figures, Figure(name, draw, tuple(tables), dict(params or {})), "figure")
 
     def paper_table(self, name: str, render: str, tables, params: dict | None = None) -> None:
-        self._add(self.paper_tables, PaperTable(name, render, tuple(tables), dict(params or {})),
+        """Register a table of the paper rendered by ``render`` from ``tables``."""
+        self._add(self.paper_tables, Figure(name, render, tuple(tables), dict(params or {})),
                   "paper table")
 
-    def _add(self, where: dict, item, kind: str) -> None:
+    def _add(self, where: dict, item: Figure, kind: str) -> None:
         _check_name(kind, item.name)
         if item.name in self.figures or item.name in self.paper_tables:
             raise ValueError(f"{self.paper}: {kind} {item.name!r} registered twice")
