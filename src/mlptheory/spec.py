@@ -19,6 +19,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
+from .checks import reject_unknown_keys
+
 ACTIVATIONS = ("relu", "tanh", "erf", "identity")
 PARAMETERIZATIONS = ("standard", "ntk")
 INITS = ("gaussian", "generalized_gaussian", "glorot_uniform", "he")
@@ -157,9 +159,7 @@ class NetworkSpec:
     @classmethod
     def from_dict(cls, data: dict) -> NetworkSpec:
         data = dict(data)
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown NetworkSpec keys: {sorted(unknown)}")
+        reject_unknown_keys(data, cls.__dataclass_fields__, "NetworkSpec")
         if data.get("init_beta") == "inf":
             data["init_beta"] = math.inf
         return cls(**data)
