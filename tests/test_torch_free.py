@@ -13,6 +13,8 @@ PLANNING_MODULES = [
     "mlptheory.spec",
     "mlptheory.seeding",
     "mlptheory.checks",
+    "mlptheory.datasets",
+    "mlptheory.run_request",
 ]
 
 
