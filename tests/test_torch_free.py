@@ -15,6 +15,7 @@ PLANNING_MODULES = [
     "mlptheory.checks",
     "mlptheory.datasets",
     "mlptheory.run_request",
+    "mlptheory.params",
 ]
 
 

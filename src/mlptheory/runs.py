@@ -48,7 +48,8 @@ import torch
 
 from .checks import reject_unknown_keys
 from .download import set_aside
-from .models import EnsembleMLP, init_params, stack_params
+from .models import EnsembleMLP, init_params
+from .params import stack
 from .provenance import provenance
 from .run_request import MEMBER_INIT_KEYS
 from .seeding import derive_seed
@@ -254,7 +255,7 @@ def member_init_params(spec: NetworkSpec, seeds: Sequence[int], member_inits: Se
     for seed, init in zip(seeds, member_inits, strict=True):
         reject_unknown_keys(init, MEMBER_INIT_KEYS, "member init")
         members.append(init_params(spec.replace(**init), int(seed)))
-    return stack_params(members)
+    return stack(members)
 
 
 def partial_path(out_path) -> Path:
