@@ -53,7 +53,7 @@ def all_targets():
     return sorted({target for paper in PAPERS for target in paper_targets(paper)})
 
 
-# Training runs: rules/<paper>.smk registers each run's request (see mlptheory.experiment) and
+# Training runs: rules/<paper>.smk registers each run's request (see mlptheory.run_request) and
 # asks for its file with register_run(); the generic rule train_run below executes it.
 TRAINING_RUNS = {}
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from .datasets import DATASETS
 from .provenance import provenance
 
 MNIST_FILES = {
@@ -37,11 +38,9 @@ MNIST_FILES = {
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
 CIFAR10_TRAIN = [f"data_batch_{i}" for i in range(1, 6)]
 CIFAR10_TEST = ["test_batch"]
-CIFAR10_CLASSES = [
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck",
-]
-MNIST_CLASSES = [str(i) for i in range(10)]
+CIFAR10_CLASSES = list(DATASETS["cifar10"].class_names)
+MNIST_CLASSES = list(DATASETS["mnist"].class_names)
+CIFAR10_INPUT_DIM = DATASETS["cifar10"].input_dim
 IDX_IMAGES_MAGIC = 2051
 IDX_LABELS_MAGIC = 2049
 
@@ -126,14 +125,17 @@ def _cifar_batch(tar: tarfile.TarFile, member: str, archive: Path):
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
     data = np.asarray(batch.get("data"))
     labels = np.asarray(batch.get("labels"), dtype=np.int64)
-    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-        raise ArchiveError(
-            f"{archive}: {member} 'data' is {data.dtype} {data.shape}, expected uint8 [N, 3072]"
-        )
-    if labels.shape != (data.shape[0],) or labels.min(initial=0) < 0 or labels.max() > 9:
-        raise ArchiveError(f"{archive}: {member} 'labels' do not match 'data' or leave 0..9")
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != CIFAR10_INPUT_DIM:
+        raise ArchiveError(f"{archive}: {member} 'data' is {data.dtype} {data.shape}, "
+                           f"expected uint8 [N, {CIFAR10_INPUT_DIM}]")
+    n_classes = len(CIFAR10_CLASSES)
+    if (labels.shape != (data.shape[0],) or labels.min(initial=0) < 0
+            or labels.max(initial=0) >= n_classes):
+        raise ArchiveError(f"{archive}: {member} 'labels' do not match 'data' "
+                           f"or leave 0..{n_classes - 1}")
     # rows are channel-major: 1024 red, 1024 green, 1024 blue values, each row-major 32x32
-    images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    height, width, channels = DATASETS["cifar10"].image_shape
+    images = data.reshape(-1, channels, height, width).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels.astype(np.uint8)
 
 

@@ -27,14 +27,17 @@ import numpy as np
 import torch
 
 from .archives import read_mnist
+from .datasets import DATASETS
 from .models import MLP, EnsembleMLP
 from .seeding import derive_seeds
 from .spec import NetworkSpec
 from .training import TrainConfig, Trainer, resolve_device
 
+MNIST = DATASETS["mnist"]
+
 
 def mnist_train(data_dir) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST training images ``[60000, 784]`` in [0, 1] and labels ``[60000]``."""
+    """MNIST training images ``[60000, 784]`` in [0, 1] and labels ``[60000]`` (float32)."""
     train = read_mnist(data_dir)["train"]
     x = train["images"]
     return x.reshape(len(x), -1).astype(np.float32) / 255.0, train["labels"].astype(np.int64)
@@ -44,8 +47,9 @@ class _LoopBaseline:
     """E separate nn.Modules, each with its own torch.optim.Adam (default implementation)."""
 
     def __init__(self, spec, seeds, order_seeds, x, y, config, device):
-        self.nets = [torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
-                                         torch.nn.Linear(512, 10)).to(device) for _ in seeds]
+        d, hidden, k = spec.widths
+        self.nets = [torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.ReLU(),
+                                         torch.nn.Linear(hidden, k)).to(device) for _ in seeds]
         with torch.no_grad():
             for net, seed in zip(self.nets, seeds, strict=True):
                 (w0, b0), (w1, b1) = MLP(spec, seed=seed).to_params()
@@ -98,11 +102,11 @@ def bench_ensemble(n_networks: int = 100, steps: int = 100, batch_size: int = 32
         source = f"MNIST from {data}"
     else:
         rng = np.random.default_rng(0)
-        x_np = rng.random((60000, 784), dtype=np.float32)
-        y_np = rng.integers(0, 10, size=60000)
+        x_np = rng.random((MNIST.train_size, MNIST.input_dim), dtype=np.float32)
+        y_np = rng.integers(0, MNIST.n_classes, size=MNIST.train_size)
         source = "random data of MNIST shape (pass --data for MNIST)"
-    spec = NetworkSpec(784, (512,), 10, activation="relu", init="glorot_uniform",
-                       bias_init="zeros", dtype="float32")
+    spec = NetworkSpec(MNIST.input_dim, (512,), MNIST.n_classes, activation="relu",
+                       init="glorot_uniform", bias_init="zeros", dtype="float32")
     config = TrainConfig(optimizer="adam", lr=1e-3, loss="cross_entropy", batch_size=batch_size,
                          max_steps=steps, log_every=0)
     seeds = derive_seeds(0, n_networks, "bench_ensemble")
@@ -135,7 +139,8 @@ def bench_ensemble(n_networks: int = 100, steps: int = 100, batch_size: int = 32
     print(f"|weight difference| ensemble vs loop after {steps} steps: median {np.median(diff):.1e}"
           f", max {diff.max():.1e} (float32 rounding)")
     ratio = t_loop / t_ensemble
-    print(f"ensemble: {ratio:.1f}x faster ({n_networks} nets 784-512-10, batch {batch_size}, "
+    print(f"ensemble: {ratio:.1f}x faster ({n_networks} nets "
+          f"{'-'.join(map(str, spec.widths))}, batch {batch_size}, "
           f"{steps} steps, {dev}, {threads} thread(s): {t_ensemble:.2f} s vs {t_loop:.2f} s)")
     return ratio
 

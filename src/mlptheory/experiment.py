@@ -1,20 +1,6 @@
-"""One training run as a JSON-able request: what the generic ``train_run`` rule executes.
-
-A paper's rules describe each run by a plain dict (so Snakemake can hash it as a parameter)::
-
-    {
-      "spec":  NetworkSpec.to_dict(),            # the network
-      "train": TrainConfig.to_dict(),            # optimizer, loss, steps, stop rule, checkpoints
-      "seeds": [int, ...],                       # one member per seed (an ensemble)
-      "data":  {"dataset": "mnist", "split": "train", "n": 128, "seed": 3,
-                "unit_norm": true, "classes": null, "targets": "one_hot"},
-      "measure": {"ntk": true},                  # optional arrays stored at every checkpoint
-      "init": [{"sw2": 1.0, "sb2": 1.0}, ...]    # optional, one per seed: member e is drawn
-    }                                            # from spec.replace(**init[e]) (standard param.)
-
-``targets``: ``one_hot`` (MSE on one-hot vectors), ``signed`` (MSE on +-1, two classes) or
-``labels`` (integer labels for cross-entropy). :func:`run_training` turns the request into a
-run file (:mod:`mlptheory.runs`), resuming an interrupted run.
+"""Execute one training run: a :class:`~mlptheory.run_request.RunRequest` (or its plain dict,
+as the generic ``train_run`` rule passes it) becomes a run file (:mod:`mlptheory.runs`),
+resuming an interrupted run. The request format is documented in :mod:`mlptheory.run_request`.
 """
 
 from __future__ import annotations
@@ -23,42 +9,32 @@ import logging
 
 import torch
 
+from .checks import reject_unknown_keys
 from .data import load, one_hot, signed_targets
 from .models import torch_dtype
+from .run_request import MEASURES, DataRequest, RunRequest
 from .runs import train_to_file
-from .spec import NetworkSpec
-from .training import TrainConfig, TrainResult
-
-DATA_KEYS = {"dataset", "split", "n", "seed", "unit_norm", "classes", "targets"}
-TARGETS = ("one_hot", "signed", "labels")
-MEASURES = ("ntk",)
+from .training import TrainResult
 
 
-def training_data(dataset_path, data: dict, dtype=torch.float64):
+def training_data(dataset_path, data: DataRequest | dict, dtype=torch.float64):
     """Inputs and targets of a request's ``data`` block."""
-    unknown = set(data) - DATA_KEYS
-    if unknown:
-        raise ValueError(f"unknown data keys {sorted(unknown)}; allowed: {sorted(DATA_KEYS)}")
-    targets = data.get("targets", "one_hot")
-    if targets not in TARGETS:
-        raise ValueError(f"data.targets={targets!r}, expected one of {TARGETS}")
-    x, labels = load(dataset_path, data.get("split", "train"), classes=data.get("classes"),
-                     n=data.get("n"), seed=data.get("seed", 0),
-                     unit_norm=data.get("unit_norm", False), dtype=dtype)
+    if not isinstance(data, DataRequest):
+        data = DataRequest.from_dict(data)
+    x, labels = load(dataset_path, data.value("split"), classes=data.classes, n=data.n,
+                     seed=data.value("seed"), unit_norm=data.value("unit_norm"), dtype=dtype)
+    targets = data.value("targets")
     if targets == "labels":
         return x, labels
     if targets == "signed":
         return x, signed_targets(labels, dtype=dtype)
-    n_classes = len(data["classes"]) if data.get("classes") else 10
-    return x, one_hot(labels, n_classes, dtype=dtype)
+    return x, one_hot(labels, data.n_classes, dtype=dtype)
 
 
 def checkpoint_measures(measure: dict | None, x: torch.Tensor):
     """A checkpoint callback storing the requested quantities (``ntk``: ``[E, n, n]``)."""
     measure = measure or {}
-    unknown = set(measure) - set(MEASURES)
-    if unknown:
-        raise ValueError(f"unknown measures {sorted(unknown)}; available: {MEASURES}")
+    reject_unknown_keys(measure, MEASURES, "measure")
     if not measure.get("ntk"):
         return None
     from .kernels import empirical_ntk
@@ -71,19 +47,16 @@ def checkpoint_measures(measure: dict | None, x: torch.Tensor):
     return callback
 
 
-def run_training(request: dict, dataset_path, out_path, threads: int = 1, device: str = "auto",
-                 log: logging.Logger | None = None, snapshot_seconds: float = 300.0
-                 ) -> TrainResult:
+def run_training(request: RunRequest | dict, dataset_path, out_path, threads: int = 1,
+                 device: str = "auto", log: logging.Logger | None = None,
+                 snapshot_seconds: float = 300.0) -> TrainResult:
     """Train the ensemble a request describes and write its run file (resuming if possible)."""
-    unknown = set(request) - {"spec", "train", "seeds", "data", "measure", "init"}
-    if unknown:
-        raise ValueError(f"unknown run request keys {sorted(unknown)}")
-    spec = NetworkSpec.from_dict(request["spec"])
-    config = TrainConfig.from_dict(request["train"])
-    x, y = training_data(dataset_path, request["data"], dtype=torch_dtype(spec.dtype))
-    callback = checkpoint_measures(request.get("measure"), x)
-    return train_to_file(spec, request["seeds"], x, y, config, out_path, threads=threads,
-                         device=device, log=log, callback=callback,
-                         extra_config={"data": request["data"],
-                                       "measure": request.get("measure") or {}},
-                         snapshot_seconds=snapshot_seconds, member_inits=request.get("init"))
+    request = RunRequest.coerce(request)
+    x, y = training_data(dataset_path, request.data, dtype=torch_dtype(request.spec.dtype))
+    callback = checkpoint_measures(request.measure, x)
+    member_inits = None if request.init is None else [dict(m) for m in request.init]
+    return train_to_file(request.spec, request.seeds, x, y, request.train, out_path,
+                         threads=threads, device=device, log=log, callback=callback,
+                         extra_config={"data": request.data.to_dict(),
+                                       "measure": request.measure or {}},
+                         snapshot_seconds=snapshot_seconds, member_inits=member_inits)

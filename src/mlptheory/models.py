@@ -16,9 +16,13 @@ import torch
 from scipy.special import gammaln
 
 from . import activations
+from .params import clone, member, stack, unstack
 from .spec import NetworkSpec
 
 Params = list[tuple[torch.Tensor, torch.Tensor | None]]
+
+# the operations on (W, b) lists live in mlptheory.params; these names stay for old callers
+clone_params, stack_params, unstack_params = clone, stack, unstack
 
 
 def torch_dtype(name: str) -> torch.dtype:
@@ -129,7 +133,7 @@ class _AffineStack(torch.nn.Module):
     def to_params(self) -> Params:
         """Detached copies of the ``(W, b)`` pairs."""
         biases = list(self.biases) if self.spec.bias else [None] * len(self.weights)
-        return clone_params(list(zip(self.weights, biases, strict=True)))
+        return clone(list(zip(self.weights, biases, strict=True)))
 
 
 def backprop_deltas(
@@ -197,7 +201,7 @@ class MLP(_AffineStack):
     def from_params(cls, params: Params, **spec_kwargs) -> MLP:
         """An MLP around copies of ``(W, b)`` pairs; ``spec_kwargs`` as in :class:`NetworkSpec`."""
         spec = spec_from_params(params, **spec_kwargs)
-        return cls(spec, params=clone_params(params))
+        return cls(spec, params=clone(params))
 
 
 class EnsembleMLP(_AffineStack):
@@ -217,7 +221,7 @@ class EnsembleMLP(_AffineStack):
             if seeds is None:
                 raise ValueError("EnsembleMLP needs seeds or params")
             members = [init_params(spec, int(s)) for s in seeds]
-            params = stack_params(members)
+            params = stack(members)
         super().__init__(spec, params)
 
     @property
@@ -231,47 +235,20 @@ class EnsembleMLP(_AffineStack):
 
     def member(self, e: int) -> MLP:
         """Member ``e`` as a standalone :class:`MLP` (a copy)."""
-        return MLP(self.spec, params=[_index(p, e) for p in self.to_params()])
+        return MLP(self.spec, params=clone(member(self.to_params(), e)))
 
     @classmethod
     def from_members(cls, members: Sequence[MLP]) -> EnsembleMLP:
         specs = {m.spec for m in members}
         if len(specs) != 1:
             raise ValueError("all members must share one spec")
-        return cls(specs.pop(), params=stack_params([m.to_params() for m in members]))
+        return cls(specs.pop(), params=stack([m.to_params() for m in members]))
 
     @classmethod
     def from_params(cls, params: Params, **spec_kwargs) -> EnsembleMLP:
         """An ensemble around copies of stacked ``(W [E, out, in], b [E, out])`` pairs."""
         spec = spec_from_params(params, **spec_kwargs)
-        return cls(spec, params=clone_params(params))
-
-
-def clone_params(params: Params) -> Params:
-    """Detached copies of ``(W, b)`` pairs."""
-    return [(w.detach().clone(), None if b is None else b.detach().clone()) for w, b in params]
-
-
-def _index(pair, e):
-    w, b = pair
-    return w[e].clone(), None if b is None else b[e].clone()
-
-
-def stack_params(members: Sequence[Params]) -> Params:
-    """Stack per-network ``(W, b)`` lists into ensemble tensors ``[E, ...]``."""
-    stacked = []
-    for layer in range(len(members[0])):
-        ws = torch.stack([m[layer][0] for m in members])
-        bs = members[0][layer][1]
-        bs = None if bs is None else torch.stack([m[layer][1] for m in members])
-        stacked.append((ws, bs))
-    return stacked
-
-
-def unstack_params(params: Params) -> list[Params]:
-    """Inverse of :func:`stack_params`."""
-    n = params[0][0].shape[0]
-    return [[_index(p, e) for p in params] for e in range(n)]
+        return cls(spec, params=clone(params))
 
 
 def convert_parameterization(
@@ -287,7 +264,7 @@ def convert_parameterization(
     if to not in ("standard", "ntk"):
         raise ValueError(f"to={to!r}, expected 'standard' or 'ntk'")
     if to == spec.parameterization:
-        return clone_params(params), spec
+        return clone(params), spec
     # glorot_uniform and he are standard-only initializations; the converted network is the
     # same function, so the init family no longer describes it
     init = "gaussian" if to == "ntk" and spec.init in ("glorot_uniform", "he") else spec.init

@@ -46,9 +46,12 @@ import h5py
 import numpy as np
 import torch
 
+from .checks import reject_unknown_keys
 from .download import set_aside
-from .models import EnsembleMLP, init_params, stack_params
+from .models import EnsembleMLP, init_params
+from .params import stack
 from .provenance import provenance
+from .run_request import MEMBER_INIT_KEYS
 from .seeding import derive_seed
 from .spec import NetworkSpec
 from .training import TrainConfig, Trainer, TrainResult, resolve_device
@@ -235,9 +238,6 @@ def read_run(path) -> Run:
         )
 
 
-MEMBER_INIT_KEYS = ("sw2", "sb2")
-
-
 def member_init_params(spec: NetworkSpec, seeds: Sequence[int], member_inits: Sequence[dict]):
     """Stacked initial parameters; member ``e`` as ``MLP(spec.replace(**inits[e]), seeds[e])``.
 
@@ -253,12 +253,9 @@ def member_init_params(spec: NetworkSpec, seeds: Sequence[int], member_inits: Se
                          f"parameterization={spec.parameterization!r}, init={spec.init!r}")
     members = []
     for seed, init in zip(seeds, member_inits, strict=True):
-        unknown = set(init) - set(MEMBER_INIT_KEYS)
-        if unknown:
-            raise ValueError(f"member init {init}: unknown keys {sorted(unknown)}; "
-                             f"allowed: {list(MEMBER_INIT_KEYS)}")
+        reject_unknown_keys(init, MEMBER_INIT_KEYS, "member init")
         members.append(init_params(spec.replace(**init), int(seed)))
-    return stack_params(members)
+    return stack(members)
 
 
 def partial_path(out_path) -> Path:

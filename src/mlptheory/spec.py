@@ -20,6 +20,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from .activations import ACTIVATIONS
+from .checks import reject_unknown_keys
 
 PARAMETERIZATIONS = ("standard", "ntk")
 INITS = ("gaussian", "generalized_gaussian", "glorot_uniform", "he")
@@ -158,9 +159,7 @@ class NetworkSpec:
     @classmethod
     def from_dict(cls, data: dict) -> NetworkSpec:
         data = dict(data)
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown NetworkSpec keys: {sorted(unknown)}")
+        reject_unknown_keys(data, cls.__dataclass_fields__, "NetworkSpec")
         if data.get("init_beta") == "inf":
             data["init_beta"] = math.inf
         return cls(**data)

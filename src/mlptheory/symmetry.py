@@ -4,7 +4,7 @@ A network is a list of ``(W, b)`` pairs in PyTorch layout ``W[out, in]`` (``b`` 
 Permuting the units of hidden layer ``l`` by ``perm`` (new unit ``i`` = old unit ``perm[i]``)
 permutes the rows of ``W_l``, the entries of ``b_l`` and the columns of ``W_{l+1}``; it does
 not change the network function. Every function here returns permutations in that form and
-:func:`permute` applies them (the Git Re-Basin design: sorting and matching return
+:func:`mlptheory.params.permute` applies them (the Git Re-Basin design: sorting and matching return
 permutations, one function applies them).
 
 NodeSort (sorensen2020 Sec. 3.2, Algorithm 1) orders the units of each hidden layer by their
@@ -19,52 +19,14 @@ the input: units that tie completely are identical, and swapping them changes no
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from .params import as_numpy, equal, like, member, n_networks, permute, stack
+
 Layer = tuple[np.ndarray, np.ndarray | None]
-
-
-def _as_numpy(params) -> list[Layer]:
-    out = []
-    for w, b in params:
-        w = w.detach().cpu().numpy() if hasattr(w, "detach") else np.asarray(w)
-        if b is not None:
-            b = b.detach().cpu().numpy() if hasattr(b, "detach") else np.asarray(b)
-        out.append((w, b))
-    return out
-
-
-def _restore_type(like, params: list[Layer]):
-    """Return torch tensors if the input held torch tensors, else numpy arrays."""
-    w0 = like[0][0]
-    if hasattr(w0, "detach"):
-        import torch
-
-        def to_torch(a):
-            return None if a is None else torch.as_tensor(a, device=w0.device)
-
-        return [(to_torch(w), to_torch(b)) for w, b in params]
-    return params
-
-
-def permute(params, perms: Sequence[np.ndarray]):
-    """Apply one permutation per hidden layer (``perms[l]``: new unit i = old unit perms[l][i])."""
-    layers = _as_numpy(params)
-    if len(perms) != len(layers) - 1:
-        raise ValueError(f"{len(layers) - 1} hidden layers but {len(perms)} permutations")
-    out = [(w.copy(), None if b is None else b.copy()) for w, b in layers]
-    for layer, perm in enumerate(perms):
-        perm = np.asarray(perm)
-        if sorted(perm.tolist()) != list(range(out[layer][0].shape[0])):
-            raise ValueError(f"perms[{layer}] is not a permutation of the layer's units")
-        w, b = out[layer]
-        out[layer] = (w[perm], None if b is None else b[perm])
-        w_next, b_next = out[layer + 1]
-        out[layer + 1] = (w_next[:, perm], b_next)
-    return _restore_type(params, out)
+ALIGN_METHODS = ("nodesort", "weight_matching", "none")
 
 
 def invert(perm: np.ndarray) -> np.ndarray:
@@ -142,7 +104,7 @@ def nodesort(params, key: str = "lexicographic", p: float | None = None):
     """
     if key == "power" and p is None:
         raise ValueError("key='power' needs a base p > 1")
-    layers = _as_numpy(params)
+    layers = as_numpy(params)
     n_hidden = len(layers) - 1
     perms: list[np.ndarray] = [None] * n_hidden
     current = layers
@@ -153,7 +115,7 @@ def nodesort(params, key: str = "lexicographic", p: float | None = None):
         identity[layer] = order
         current = permute(current, identity)
     # composing: each step permuted only its own layer, so the per-layer orders are the answer
-    return _restore_type(params, current), perms
+    return like(params, current), perms
 
 
 def weight_match(params_ref, params, max_iter: int = 100, seed: int = 0) -> list[np.ndarray]:
@@ -165,8 +127,8 @@ def weight_match(params_ref, params, max_iter: int = 100, seed: int = 0) -> list
     With one hidden layer this is exact in one step; deeper networks use coordinate descent
     over the layers in random order until no layer improves (at most ``max_iter`` sweeps).
     """
-    ref = _as_numpy(params_ref)
-    other = _as_numpy(params)
+    ref = as_numpy(params_ref)
+    other = as_numpy(params)
     n_hidden = len(ref) - 1
     perms = [np.arange(ref[layer][0].shape[0]) for layer in range(n_hidden)]
     rng = np.random.default_rng(seed)
@@ -196,16 +158,37 @@ def weight_match(params_ref, params, max_iter: int = 100, seed: int = 0) -> list
     return perms
 
 
+def align(reference, networks, method: str, *, key: str = "lexicographic",
+          p: float | None = None, max_iter: int = 100, seed: int = 0):
+    """Align every network of the stacked ``networks`` to ``reference`` (same kind returned).
+
+    ``nodesort``: NodeSort every network (``key``, ``p`` as in :func:`nodesort`; a canonical
+    form, so ``reference`` is not needed); ``weight_matching``: permute each network onto
+    ``reference`` with :func:`weight_match` (a network bitwise equal to ``reference`` is kept
+    as it is); ``none``: ``networks`` unchanged. Every network keeps its function.
+    """
+    if method not in ALIGN_METHODS:
+        raise ValueError(f"method={method!r}, expected one of {ALIGN_METHODS}")
+    if method == "none":
+        return networks
+    members = [member(networks, i) for i in range(n_networks(networks))]
+    if method == "nodesort":
+        return stack([nodesort(m, key=key, p=p)[0] for m in members])
+    return stack([m if equal(m, reference)
+                  else permute(m, weight_match(reference, m, max_iter=max_iter, seed=seed))
+                  for m in members])
+
+
 def average(list_of_params):
     """Elementwise mean of networks of one shape (sorensen2020 Sec. 5)."""
-    layers = [_as_numpy(p) for p in list_of_params]
+    layers = [as_numpy(p) for p in list_of_params]
     out = []
     for layer in range(len(layers[0])):
         w = np.mean([p[layer][0] for p in layers], axis=0)
         b0 = layers[0][layer][1]
         b = None if b0 is None else np.mean([p[layer][1] for p in layers], axis=0)
         out.append((w, b))
-    return _restore_type(list_of_params[0], out)
+    return like(list_of_params[0], out)
 
 
 def pairwise_distances(vectors: np.ndarray, block: int = 1 << 15) -> np.ndarray:

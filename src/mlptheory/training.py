@@ -42,124 +42,22 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from .models import EnsembleMLP, backprop_deltas, torch_dtype
 from .seeding import derive_seed
-
-LOSSES = ("mse", "cross_entropy")
-OPTIMIZERS = ("gd", "sgd", "adam", "rmsprop", "nadam")
-STATUS = ("running", "max_steps", "plateau", "diverged")
+from .train_config import (  # noqa: F401  (re-exported: training.TrainConfig keeps working)
+    LOSSES,
+    OPTIMIZERS,
+    STATUS,
+    TrainConfig,
+    checkpoint_schedule,
+)
 
 log_default = logging.getLogger("mlptheory.training")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a training run besides the network spec, seeds and data.
-
-    ``optimizer``: ``gd`` (full-batch gradient descent, needs ``batch_size=None``), ``sgd``
-    (``momentum``, ``nesterov``), ``adam`` (``betas``, ``eps``), ``rmsprop`` (``alpha``,
-    ``eps``, ``momentum``), ``nadam`` (``betas``, ``eps``, ``momentum_decay``); all with
-    PyTorch's definitions. ``batch_size=None`` means full batch. ``checkpoint_steps`` (explicit)
-    or ``checkpoints_per_decade`` (log-spaced, see :func:`checkpoint_schedule`); the final step is
-    always a checkpoint. ``tol`` and ``patience`` together enable the plateau stop rule.
-    """
-
-    optimizer: str = "gd"
-    lr: float = 1e-3
-    loss: str = "mse"
-    max_steps: int = 1000
-    batch_size: int | None = None
-    drop_last: bool = False
-    data_order: str = "per_member"
-    data_seed: int = 0
-    momentum: float = 0.0
-    nesterov: bool = False
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    alpha: float = 0.99
-    momentum_decay: float = 4e-3
-    tol: float | None = None
-    patience: int | None = None
-    checkpoint_steps: tuple[int, ...] | None = None
-    checkpoints_per_decade: int | None = None
-    log_every: int = 1000
-    fused: bool = True
-    extra: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
-        if self.checkpoint_steps is not None:
-            object.__setattr__(self, "checkpoint_steps",
-                               tuple(sorted({int(s) for s in self.checkpoint_steps})))
-        problems = []
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer={self.optimizer!r}, expected one of {OPTIMIZERS}")
-        if self.loss not in LOSSES:
-            problems.append(f"loss={self.loss!r}, expected one of {LOSSES}")
-        if self.optimizer == "gd" and self.batch_size is not None:
-            problems.append("optimizer='gd' is full-batch: use batch_size=None (or 'sgd')")
-        if self.batch_size is not None and self.batch_size < 1:
-            problems.append(f"batch_size must be >= 1 or None, got {self.batch_size}")
-        if self.data_order not in ("per_member", "shared"):
-            problems.append(f"data_order={self.data_order!r}, expected 'per_member' or 'shared'")
-        if self.max_steps < 0:
-            problems.append(f"max_steps must be >= 0, got {self.max_steps}")
-        if not self.lr > 0:
-            problems.append(f"lr must be > 0, got {self.lr}")
-        if (self.tol is None) != (self.patience is None):
-            problems.append("the plateau rule needs both tol and patience (or neither)")
-        if self.patience is not None and self.patience < 1:
-            problems.append(f"patience must be >= 1, got {self.patience}")
-        if self.checkpoint_steps is not None and self.checkpoints_per_decade is not None:
-            problems.append("give checkpoint_steps or checkpoints_per_decade, not both")
-        if self.checkpoint_steps and (self.checkpoint_steps[0] < 0):
-            problems.append("checkpoint_steps must be >= 0")
-        if self.checkpoints_per_decade is not None and self.checkpoints_per_decade < 1:
-            problems.append("checkpoints_per_decade must be >= 1")
-        if problems:
-            raise ValueError("invalid TrainConfig: " + "; ".join(problems))
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["betas"] = list(self.betas)
-        if self.checkpoint_steps is not None:
-            data["checkpoint_steps"] = list(self.checkpoint_steps)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        data = dict(data)
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig keys: {sorted(unknown)}")
-        if data.get("checkpoint_steps") is not None:
-            data["checkpoint_steps"] = tuple(data["checkpoint_steps"])
-        return cls(**data)
-
-
-def checkpoint_schedule(config: TrainConfig) -> list[int]:
-    """Checkpoint steps in ``[0, max_steps]``, always containing 0 and ``max_steps``.
-
-    Log-spaced: ``0`` and ``round(10^(k/n))`` for ``k = 0, 1, ...`` with ``n`` =
-    ``checkpoints_per_decade`` (n = 1 gives 0, 1, 10, 100, ...).
-    """
-    steps = {0, config.max_steps}
-    if config.checkpoint_steps is not None:
-        steps |= {s for s in config.checkpoint_steps if s <= config.max_steps}
-    elif config.checkpoints_per_decade is not None:
-        k = 0
-        while True:
-            s = int(round(10 ** (k / config.checkpoints_per_decade)))
-            if s > config.max_steps:
-                break
-            steps.add(s)
-            k += 1
-    return sorted(steps)
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -265,79 +163,29 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy().copy()
 
 
-class Trainer:
-    """Trains an ensemble in place; :meth:`state` / :meth:`load_state` give exact resume.
+class BatchOrder:
+    """Which examples each member sees at each step (module docstring, "Minibatches").
 
-    ``callback(step, model, active)`` runs at every checkpoint (after the weights are recorded)
-    and may return extra arrays (e.g. an empirical NTK ``[E, n, n]``) stored with the checkpoint.
-    It may use autograd on ``model`` but must not change its weights.
+    ``order_seeds`` has one seed per member, or a single seed shared by all. Epoch ``k`` uses
+    ``numpy.random.default_rng([seed, k]).permutation(n)``; the permutations of the current
+    epoch are cached.
     """
 
-    def __init__(
-        self,
-        model: EnsembleMLP,
-        x,
-        y,
-        config: TrainConfig,
-        order_seeds: Sequence[int] | None = None,
-        callback: Callback | None = None,
-        log: logging.Logger | None = None,
-    ):
-        self.model = model
-        self.config = config
-        self.log = log or log_default
-        self.callback = callback
-        device = model.weights[0].device
-        dtype = torch_dtype(model.spec.dtype)
-        self.x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).to(device, dtype)
-        if config.loss == "cross_entropy":
-            self.y = torch.as_tensor(y).to(device=device, dtype=torch.long)
-            if self.y.dim() != 1:
-                raise ValueError(
-                    f"cross_entropy needs integer labels [n], got {tuple(self.y.shape)}")
-        else:
-            self.y = torch.as_tensor(y).to(device, dtype)
-            if self.y.dim() == 1:
-                self.y = self.y.unsqueeze(-1)
-        n = self.x.shape[0]
-        if self.x.dim() != 2 or self.x.shape[1] != model.spec.input_dim:
-            raise ValueError(f"x must be [n, {model.spec.input_dim}], got {tuple(self.x.shape)}")
-        if self.y.shape[0] != n:
-            raise ValueError(f"x has {n} rows but y has {self.y.shape[0]}")
-        self.n_members = model.n_members
-        if config.batch_size is not None and config.batch_size > n:
-            raise ValueError(f"batch_size={config.batch_size} exceeds the {n} training examples")
-        if config.data_order == "shared" or config.batch_size is None:
-            order_seeds = [derive_seed(config.data_seed, "data_order")]
-        elif order_seeds is None:
-            raise ValueError("data_order='per_member' needs one order seed per member "
-                             "(train_to_file derives them from the init seeds)")
-        elif len(order_seeds) != self.n_members:
-            raise ValueError(f"{len(order_seeds)} order seeds for {self.n_members} members")
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int | None,
+                 drop_last: bool, order_seeds: Sequence[int]):
+        self.x, self.y = x, y
+        self.batch_size, self.drop_last = batch_size, drop_last
         self.order_seeds = [int(s) for s in order_seeds]
-        self.backprop = EnsembleBackprop(model)
-        self.params = list(model.parameters())
-        self.optimizer = make_optimizer(self.params, config, device)
-        self.schedule = checkpoint_schedule(config)
-        self.step = 0
-        self.losses: list[np.ndarray] = []
-        self.status = ["running"] * self.n_members
-        self.final_step = np.full(self.n_members, -1, dtype=np.int64)
-        self.diverged_step = np.full(self.n_members, -1, dtype=np.int64)
-        self.best = np.full(self.n_members, np.inf)
-        self.best_step = np.zeros(self.n_members, dtype=np.int64)
-        self.checkpoints: dict[int, dict[str, np.ndarray]] = {}
         self._perm_cache: dict[int, torch.Tensor] = {}
 
-    # ----- data order ---------------------------------------------------------------------
     @property
     def steps_per_epoch(self) -> int:
-        n, b = self.x.shape[0], self.config.batch_size
-        return n // b if self.config.drop_last else -(-n // b)
+        n, b = self.x.shape[0], self.batch_size
+        return n // b if self.drop_last else -(-n // b)
 
-    def batch_indices(self, step: int) -> torch.Tensor:
+    def indices(self, step: int) -> torch.Tensor:
         """Indices ``[E or 1, b]`` of the examples used at ``step``."""
-        spe, b, n = self.steps_per_epoch, self.config.batch_size, self.x.shape[0]
+        spe, b, n = self.steps_per_epoch, self.batch_size, self.x.shape[0]
         epoch, pos = divmod(step, spe)
         if epoch not in self._perm_cache:
             perms = np.stack([np.random.default_rng([s, epoch]).permutation(n)
@@ -345,105 +193,87 @@ class Trainer:
             self._perm_cache = {epoch: torch.as_tensor(perms, device=self.x.device)}
         return self._perm_cache[epoch][:, pos * b: min((pos + 1) * b, n)]
 
-    def batch(self, step: int):
-        if self.config.batch_size is None:
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x [S, d] or [E, S, d], y [1 or E, S, ...])`` of ``step``."""
+        if self.batch_size is None:
             return self.x, self.y.unsqueeze(0)
-        idx = self.batch_indices(step)
+        idx = self.indices(step)
         if idx.shape[0] == 1:
             return self.x[idx[0]], self.y[idx[0]].unsqueeze(0)
         return self.x[idx], self.y[idx]
 
-    # ----- state ----------------------------------------------------------------------------
+
+class MemberStatus:
+    """Whether each member still trains, and the stop rules of the module docstring.
+
+    ``status[e]`` is one of :data:`STATUS`; ``final_step[e]`` the step of its final weights,
+    ``diverged_step[e]`` the step its loss became NaN/inf (-1: never); ``best`` and
+    ``best_step`` track the plateau rule (``tol``, ``patience``).
+    """
+
+    FIELDS = ("status", "final_step", "diverged_step", "best", "best_step")
+
+    def __init__(self, n_members: int, tol: float | None = None, patience: int | None = None,
+                 log: logging.Logger = log_default):
+        self.tol, self.patience, self.log = tol, patience, log
+        self.status = ["running"] * n_members
+        self.final_step = np.full(n_members, -1, dtype=np.int64)
+        self.diverged_step = np.full(n_members, -1, dtype=np.int64)
+        self.best = np.full(n_members, np.inf)
+        self.best_step = np.zeros(n_members, dtype=np.int64)
+
     @property
     def active(self) -> np.ndarray:
         return np.array([s == "running" for s in self.status])
 
-    def _record_checkpoint(self, step: int):
-        data = {}
-        for layer, (w, b) in enumerate(self.model.to_params()):
-            data[f"W{layer}"] = _to_numpy(w)
-            if b is not None:
-                data[f"b{layer}"] = _to_numpy(b)
-        if self.callback is not None:
-            extra = self.callback(step, self.model, self.active) or {}
-            for name, value in extra.items():
-                if name in data:
-                    raise ValueError(f"callback array name {name!r} clashes with a weight name")
-                data[name] = np.asarray(value.detach().cpu() if torch.is_tensor(value) else value)
-        self.checkpoints[step] = data
-
-    def state(self) -> dict:
-        """Everything needed to continue bitwise-identically (numpy arrays and plain values)."""
-        opt = self.optimizer.state_dict()
-        opt_state = {}
-        for pid, st in opt["state"].items():
-            for key, value in st.items():
-                if torch.is_tensor(value):
-                    opt_state[f"{pid}/{key}"] = (_to_numpy(value), str(value.dtype))
-                else:
-                    opt_state[f"{pid}/{key}"] = (np.asarray(value), "python")
-        return {
-            "step": self.step,
-            "params": [_to_numpy(p) for p in self.params],
-            "optimizer": opt_state,
-            "losses": (np.stack(self.losses) if self.losses
-                       else np.zeros((0, self.n_members))),
-            "status": list(self.status),
-            "final_step": self.final_step.copy(),
-            "diverged_step": self.diverged_step.copy(),
-            "best": self.best.copy(),
-            "best_step": self.best_step.copy(),
-            "checkpoints": {s: dict(d) for s, d in self.checkpoints.items()},
-        }
-
-    def load_state(self, state: dict):
-        with torch.no_grad():
-            for p, value in zip(self.params, state["params"], strict=True):
-                p.copy_(torch.as_tensor(value))
-        opt = self.optimizer.state_dict()
-        new_state: dict = {}
-        for key, (value, dtype) in state["optimizer"].items():
-            pid, name = key.split("/", 1)
-            if dtype == "python":
-                v = value.item()
-            else:
-                # load_state_dict moves each tensor to where the optimizer keeps it
-                v = torch.as_tensor(value).to(dtype=getattr(torch, dtype.split(".")[-1]))
-            new_state.setdefault(int(pid), {})[name] = v
-        opt["state"] = new_state
-        self.optimizer.load_state_dict(opt)
-        # load_state_dict casts scalar slots such as NAdam's mu_product to the parameter dtype;
-        # put back the dtypes they had when saved, or the resumed run would round differently
-        for pid, slots in new_state.items():
-            st = self.optimizer.state[self.params[pid]]
-            for name, v in slots.items():
-                if torch.is_tensor(v) and st[name].dtype != v.dtype:
-                    st[name] = st[name].to(v.dtype)
-        self.step = int(state["step"])
-        self.losses = list(np.asarray(state["losses"], dtype=np.float64))
-        self.status = [str(s) for s in state["status"]]
-        self.final_step = np.asarray(state["final_step"], dtype=np.int64).copy()
-        self.diverged_step = np.asarray(state["diverged_step"], dtype=np.int64).copy()
-        self.best = np.asarray(state["best"], dtype=np.float64).copy()
-        self.best_step = np.asarray(state["best_step"], dtype=np.int64).copy()
-        self.checkpoints = {int(s): dict(d) for s, d in state["checkpoints"].items()}
-
-    # ----- the loop -------------------------------------------------------------------------
-    def _stop_members(self, step: int, losses: np.ndarray):
-        cfg = self.config
+    def observe(self, step: int, losses: np.ndarray) -> None:
+        """Apply the stop rules to the losses recorded at ``step`` (active members only)."""
         for e in np.flatnonzero(self.active):
             loss = losses[e]
             if not np.isfinite(loss):
                 self.status[e], self.final_step[e], self.diverged_step[e] = "diverged", step, step
                 self.log.info("member %d diverged at step %d (loss %s)", e, step, loss)
                 continue
-            if cfg.tol is not None:
-                if loss < self.best[e] - cfg.tol:
+            if self.tol is not None:
+                if loss < self.best[e] - self.tol:
                     self.best[e], self.best_step[e] = loss, step
-                elif step - self.best_step[e] >= cfg.patience:
+                elif step - self.best_step[e] >= self.patience:
                     self.status[e], self.final_step[e] = "plateau", step
 
-    def _update(self, frozen: np.ndarray):
+    def finish(self, step: int) -> None:
+        """Members still running at the end stopped by ``max_steps`` at ``step``."""
+        for e, s in enumerate(self.status):
+            if s == "running":
+                self.status[e], self.final_step[e] = "max_steps", step
+
+    def counts(self) -> dict[str, int]:
+        return {s: self.status.count(s) for s in STATUS if s in self.status}
+
+    def state(self) -> dict:
+        return {"status": list(self.status), "final_step": self.final_step.copy(),
+                "diverged_step": self.diverged_step.copy(), "best": self.best.copy(),
+                "best_step": self.best_step.copy()}
+
+    def load_state(self, state: dict) -> None:
+        self.status = [str(s) for s in state["status"]]
+        self.final_step = np.asarray(state["final_step"], dtype=np.int64).copy()
+        self.diverged_step = np.asarray(state["diverged_step"], dtype=np.int64).copy()
+        self.best = np.asarray(state["best"], dtype=np.float64).copy()
+        self.best_step = np.asarray(state["best_step"], dtype=np.int64).copy()
+
+
+class MaskedOptimizer:
+    """A torch optimizer over stacked ``[E, ...]`` tensors whose step can skip members.
+
+    :meth:`step` restores the weights and the per-parameter optimizer slots of frozen members
+    after the update; :meth:`state` / :meth:`load_state` give the optimizer state as numpy
+    arrays with their dtypes, for an exact resume.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, params: list[torch.Tensor]):
+        self.optimizer, self.params = optimizer, params
+
+    def step(self, frozen: np.ndarray) -> None:
         """One optimizer step; frozen members' weights and optimizer state are restored."""
         if not frozen.any():
             self.optimizer.step()
@@ -463,6 +293,115 @@ class Trainer:
                 st = self.optimizer.state[p]
                 for k, v in slots.items():
                     st[k][idx] = v
+
+    def state(self) -> dict:
+        """``{"<param index>/<slot>": (numpy value, dtype name or "python")}``."""
+        out = {}
+        for pid, st in self.optimizer.state_dict()["state"].items():
+            for key, value in st.items():
+                if torch.is_tensor(value):
+                    out[f"{pid}/{key}"] = (_to_numpy(value), str(value.dtype))
+                else:
+                    out[f"{pid}/{key}"] = (np.asarray(value), "python")
+        return out
+
+    def load_state(self, saved: dict) -> None:
+        opt = self.optimizer.state_dict()
+        new_state: dict = {}
+        for key, (value, dtype) in saved.items():
+            pid, name = key.split("/", 1)
+            if dtype == "python":
+                v = value.item()
+            else:
+                # load_state_dict moves each tensor to where the optimizer keeps it
+                v = torch.as_tensor(value).to(dtype=getattr(torch, dtype.split(".")[-1]))
+            new_state.setdefault(int(pid), {})[name] = v
+        opt["state"] = new_state
+        self.optimizer.load_state_dict(opt)
+        # load_state_dict casts scalar slots such as NAdam's mu_product to the parameter dtype;
+        # put back the dtypes they had when saved, or the resumed run would round differently
+        for pid, slots in new_state.items():
+            st = self.optimizer.state[self.params[pid]]
+            for name, v in slots.items():
+                if torch.is_tensor(v) and st[name].dtype != v.dtype:
+                    st[name] = st[name].to(v.dtype)
+
+
+class Trainer:
+    """Trains an ensemble in place; :meth:`state` / :meth:`load_state` give exact resume.
+
+    The parts: :class:`BatchOrder` (``self.order``), :class:`EnsembleBackprop`,
+    :class:`MemberStatus` (``self.members``) and :class:`MaskedOptimizer` (``self.optimizer``).
+    ``callback(step, model, active)`` runs at every checkpoint (after the weights are recorded)
+    and may return extra arrays (e.g. an empirical NTK ``[E, n, n]``) stored with the checkpoint.
+    It may use autograd on ``model`` but must not change its weights.
+    """
+
+    def __init__(
+        self,
+        model: EnsembleMLP,
+        x,
+        y,
+        config: TrainConfig,
+        order_seeds: Sequence[int] | None = None,
+        callback: Callback | None = None,
+        log: logging.Logger | None = None,
+    ):
+        self.model = model
+        self.config = config
+        self.log = log or log_default
+        self.callback = callback
+        self.n_members = model.n_members
+        x, y = _training_tensors(model, x, y, config)
+        if config.data_order == "shared" or config.batch_size is None:
+            order_seeds = [derive_seed(config.data_seed, "data_order")]
+        elif order_seeds is None:
+            raise ValueError("data_order='per_member' needs one order seed per member "
+                             "(train_to_file derives them from the init seeds)")
+        elif len(order_seeds) != self.n_members:
+            raise ValueError(f"{len(order_seeds)} order seeds for {self.n_members} members")
+        self.order = BatchOrder(x, y, config.batch_size, config.drop_last, order_seeds)
+        self.backprop = EnsembleBackprop(model)
+        self.params = list(model.parameters())
+        self.optimizer = MaskedOptimizer(make_optimizer(self.params, config, x.device),
+                                         self.params)
+        self.members = MemberStatus(self.n_members, config.tol, config.patience, self.log)
+        self.schedule = checkpoint_schedule(config)
+        self.step = 0
+        self.losses: list[np.ndarray] = []
+        self.checkpoints: dict[int, dict[str, np.ndarray]] = {}
+
+    def batch_indices(self, step: int) -> torch.Tensor:
+        """Indices ``[E or 1, b]`` of the examples used at ``step`` (see :class:`BatchOrder`)."""
+        return self.order.indices(step)
+
+    @property
+    def active(self) -> np.ndarray:
+        return self.members.active
+
+    def _record_checkpoint(self, step: int):
+        self.checkpoints[step] = checkpoint_arrays(self.model, step, self.active, self.callback)
+
+    def state(self) -> dict:
+        """Everything needed to continue bitwise-identically (numpy arrays and plain values)."""
+        return {
+            "step": self.step,
+            "params": [_to_numpy(p) for p in self.params],
+            "optimizer": self.optimizer.state(),
+            "losses": self._losses_array(),
+            **self.members.state(),
+            "checkpoints": {s: dict(d) for s, d in self.checkpoints.items()},
+        }
+
+    def load_state(self, state: dict):
+        with torch.no_grad():
+            for p, value in zip(self.params, state["params"], strict=True):
+                p.copy_(torch.as_tensor(value))
+        self.optimizer.load_state(state["optimizer"])
+        self.members.load_state(state)
+        self.step = int(state["step"])
+        self.losses = list(np.asarray(state["losses"], dtype=np.float64))
+        self.checkpoints = {int(s): dict(d) for s, d in state["checkpoints"].items()}
 
     def run(self, snapshot: Callable[[Trainer], None] | None = None,
             snapshot_every: int = 0, snapshot_seconds: float | None = None,
@@ -485,20 +424,20 @@ class Trainer:
                 break
             if pause_at is not None and step >= pause_at:
                 return None
-            xb, yb = self.batch(step)
+            xb, yb = self.order.batch(step)
             losses_t = self.backprop(xb, yb, cfg.loss).detach().cpu().numpy().astype(np.float64)
-            was_active = self.active
-            losses_t = np.where(was_active, losses_t, np.nan)
-            self._stop_members(step, losses_t)
+            losses_t = np.where(self.active, losses_t, np.nan)
+            self.members.observe(step, losses_t)
             self.losses.append(losses_t)
             still = self.active
             if still.any():
-                self._update(~still)
+                self.optimizer.step(~still)
             self.step = step + 1
             now = time.perf_counter()
             if cfg.log_every and (self.step % cfg.log_every == 0 or now - t_log > 60):
                 t_log = now
-                self._log_progress(losses_t, now - t_start, self.step - step_start)
+                _log_progress(self.log, self.step, cfg.max_steps, losses_t, self.active,
+                              now - t_start, self.step - step_start)
             if snapshot is not None and (
                 (snapshot_every and self.step % snapshot_every == 0)
                 or (snapshot_seconds is not None and now - t_snap >= snapshot_seconds)
@@ -506,37 +445,78 @@ class Trainer:
                 snapshot(self)
                 t_snap = time.perf_counter()
         end = self.step
-        for e in range(self.n_members):
-            if self.status[e] == "running":
-                self.status[e], self.final_step[e] = "max_steps", end
+        self.members.finish(end)
         if end not in self.checkpoints:
             self._record_checkpoint(end)
-        self.log.info("finished at step %d: %s", end,
-                      {s: self.status.count(s) for s in STATUS if s in self.status})
+        self.log.info("finished at step %d: %s", end, self.members.counts())
         return self.result()
 
-    def _log_progress(self, losses_t: np.ndarray, elapsed: float, steps_done: int):
-        rate = steps_done / elapsed if elapsed > 0 else float("nan")
-        remaining = (self.config.max_steps - self.step) / rate if rate > 0 else float("nan")
-        finite = losses_t[np.isfinite(losses_t)]
-        loss_text = (f"loss median {np.median(finite):.6g} min {finite.min():.6g} "
-                     f"max {finite.max():.6g}" if finite.size else "loss n/a")
-        self.log.info("step %d/%d %s active %d/%d %.2f steps/s ETA %s", self.step,
-                      self.config.max_steps, loss_text, int(self.active.sum()), self.n_members,
-                      rate, _fmt_seconds(remaining))
+    def _losses_array(self) -> np.ndarray:
+        return np.stack(self.losses) if self.losses else np.zeros((0, self.n_members))
 
     def result(self) -> TrainResult:
+        m = self.members
         return TrainResult(
-            losses=(np.stack(self.losses) if self.losses
-                    else np.zeros((0, self.n_members))),
-            status=list(self.status),
-            final_step=self.final_step.copy(),
-            diverged_step=self.diverged_step.copy(),
+            losses=self._losses_array(),
+            status=list(m.status),
+            final_step=m.final_step.copy(),
+            diverged_step=m.diverged_step.copy(),
             checkpoint_steps=sorted(self.checkpoints),
             checkpoints=self.checkpoints,
             params=[(_to_numpy(w), None if b is None else _to_numpy(b))
                     for w, b in self.model.to_params()],
         )
+
+
+def _training_tensors(model: EnsembleMLP, x, y, config: TrainConfig):
+    """``x [n, d]`` in the model's dtype and device; targets ``[n, k]`` or labels ``[n]``."""
+    device = model.weights[0].device
+    dtype = torch_dtype(model.spec.dtype)
+    x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).to(device, dtype)
+    if config.loss == "cross_entropy":
+        y = torch.as_tensor(y).to(device=device, dtype=torch.long)
+        if y.dim() != 1:
+            raise ValueError(f"cross_entropy needs integer labels [n], got {tuple(y.shape)}")
+    else:
+        y = torch.as_tensor(y).to(device, dtype)
+        if y.dim() == 1:
+            y = y.unsqueeze(-1)
+    n = x.shape[0]
+    if x.dim() != 2 or x.shape[1] != model.spec.input_dim:
+        raise ValueError(f"x must be [n, {model.spec.input_dim}], got {tuple(x.shape)}")
+    if y.shape[0] != n:
+        raise ValueError(f"x has {n} rows but y has {y.shape[0]}")
+    if config.batch_size is not None and config.batch_size > n:
+        raise ValueError(f"batch_size={config.batch_size} exceeds the {n} training examples")
+    return x, y
+
+
+def checkpoint_arrays(model: EnsembleMLP, step: int, active: np.ndarray,
+                      callback: Callback | None = None) -> dict[str, np.ndarray]:
+    """The arrays stored at a checkpoint: ``W<l>``, ``b<l>`` and whatever ``callback`` returns."""
+    data = {}
+    for layer, (w, b) in enumerate(model.to_params()):
+        data[f"W{layer}"] = _to_numpy(w)
+        if b is not None:
+            data[f"b{layer}"] = _to_numpy(b)
+    if callback is not None:
+        extra = callback(step, model, active) or {}
+        for name, value in extra.items():
+            if name in data:
+                raise ValueError(f"callback array name {name!r} clashes with a weight name")
+            data[name] = np.asarray(value.detach().cpu() if torch.is_tensor(value) else value)
+    return data
+
+
+def _log_progress(log: logging.Logger, step: int, max_steps: int, losses_t: np.ndarray,
+                  active: np.ndarray, elapsed: float, steps_done: int):
+    rate = steps_done / elapsed if elapsed > 0 else float("nan")
+    remaining = (max_steps - step) / rate if rate > 0 else float("nan")
+    finite = losses_t[np.isfinite(losses_t)]
+    loss_text = (f"loss median {np.median(finite):.6g} min {finite.min():.6g} "
+                 f"max {finite.max():.6g}" if finite.size else "loss n/a")
+    log.info("step %d/%d %s active %d/%d %.2f steps/s ETA %s", step, max_steps, loss_text,
+             int(active.sum()), len(active), rate, _fmt_seconds(remaining))
 
 
 def _fmt_seconds(s: float) -> str:

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import torch
 
+from ..datasets import DATASETS
 from ..models import MLP
 from ..spec import NetworkSpec
 from .empirical import empirical_ntk
@@ -64,9 +65,10 @@ def _timed(fn):
 
 def bench_ntk(args) -> None:
     torch.set_num_threads(args.threads)
-    spec = NetworkSpec(784, (1024, 1024, 1024), 1, "relu", 2.0, 0.1, True, args.parameterization)
+    d = DATASETS["mnist"].input_dim
+    spec = NetworkSpec(d, (1024, 1024, 1024), 1, "relu", 2.0, 0.1, True, args.parameterization)
     model = MLP(spec, seed=0)
-    X = torch.as_tensor(np.random.default_rng(0).standard_normal((args.n, 784)))
+    X = torch.as_tensor(np.random.default_rng(0).standard_normal((args.n, d)))
     print(
         f"ntk bench: {spec.widths} relu {args.parameterization}, n={args.n}, float64, "
         f"{spec.n_params} params, torch threads={args.threads}"
@@ -85,8 +87,8 @@ def bench_ntk(args) -> None:
         del theta
         gc.collect()
     M, L, n_inits = args.fig1_width, args.fig1_depth, args.fig1_inits
-    cell = NetworkSpec(784, (M,) * L, 1, "relu", 2.0, 1.0, True, "standard")
-    x = np.random.default_rng(1).standard_normal(784)
+    cell = NetworkSpec(d, (M,) * L, 1, "relu", 2.0, 1.0, True, "standard")
+    x = np.random.default_rng(1).standard_normal(d)
     x /= np.linalg.norm(x)
     for method in ("conditional", "explicit"):
         s, dt, mib = _timed(lambda m=method: ntk_diagonal_samples(cell, x, n_inits, 0, m))

@@ -1,0 +1,140 @@
+"""One training run as a request object: what the generic ``train_run`` rule executes.
+
+Torch-free, so the rules can build requests while Snakemake parses the workflow. Snakemake
+gets the plain dict of :meth:`RunRequest.to_dict` as the rule's parameter (it hashes it), and
+:func:`mlptheory.experiment.run_training` executes it::
+
+    {
+      "spec":  NetworkSpec.to_dict(),            # the network
+      "train": TrainConfig.to_dict(),            # optimizer, loss, steps, stop rule, checkpoints
+      "seeds": [int, ...],                       # one member per seed (an ensemble)
+      "data":  {"dataset": "mnist", "split": "train", "n": 128, "seed": 3,
+                "unit_norm": true, "classes": null, "targets": "one_hot"},
+      "measure": {"ntk": true},                  # optional arrays stored at every checkpoint
+      "init": [{"sw2": 1.0, "sb2": 1.0}, ...]    # optional, one per seed: member e is drawn
+    }                                            # from spec.replace(**init[e]) (standard param.)
+
+``targets``: ``one_hot`` (MSE on one-hot vectors), ``signed`` (MSE on +-1, two classes) or
+``labels`` (integer labels for cross-entropy). Optional keys left out of a request stay out of
+its dict, so ``RunRequest.from_dict(d).to_dict() == d`` and the run's config hash is unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from .checks import reject_unknown_keys
+from .datasets import DATASETS
+from .spec import NetworkSpec
+from .train_config import TrainConfig
+
+TARGETS = ("one_hot", "signed", "labels")
+MEASURES = ("ntk",)
+MEMBER_INIT_KEYS = ("sw2", "sb2")
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """The training data of a run: ``n`` examples (all if None) of ``split`` of ``dataset``.
+
+    ``classes`` keeps only those classes (names or labels, relabelled ``0..k-1``); ``seed``
+    picks the fixed subset; ``unit_norm`` scales every input to norm 1. A field left None was
+    not given: it takes the value of :attr:`DEFAULTS` and stays out of :meth:`to_dict`.
+    """
+
+    dataset: str
+    split: str | None = None
+    n: int | None = None
+    seed: int | None = None
+    unit_norm: bool | None = None
+    classes: tuple | None = None
+    targets: str | None = None
+
+    DEFAULTS = {"split": "train", "n": None, "seed": 0, "unit_norm": False, "classes": None,
+                "targets": "one_hot"}
+
+    def __post_init__(self):
+        if self.classes is not None:
+            object.__setattr__(self, "classes", tuple(self.classes))
+        if self.dataset not in DATASETS:
+            raise ValueError(f"data.dataset={self.dataset!r}, expected one of {sorted(DATASETS)}")
+        if self.targets is not None and self.targets not in TARGETS:
+            raise ValueError(f"data.targets={self.targets!r}, expected one of {TARGETS}")
+
+    def value(self, name: str):
+        """The field ``name``, or its default when it was not given."""
+        given = getattr(self, name)
+        return self.DEFAULTS.get(name) if given is None else given
+
+    @property
+    def n_classes(self) -> int:
+        """Number of target classes: those kept, or all of the dataset's."""
+        if self.classes:
+            return len(self.classes)
+        return DATASETS[self.dataset].n_classes
+
+    def to_dict(self) -> dict:
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = list(value) if f.name == "classes" else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DataRequest:
+        reject_unknown_keys(data, [f.name for f in fields(cls)], "run request 'data'")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """An ensemble to train: one member per seed, all of ``spec`` (see the module docstring).
+
+    ``measure`` (e.g. ``{"ntk": True}``) names arrays stored at every checkpoint; ``init``
+    (one ``{"sw2", "sb2"}`` per seed) draws member ``e`` from ``spec.replace(**init[e])``.
+    """
+
+    spec: NetworkSpec
+    train: TrainConfig
+    seeds: tuple[int, ...]
+    data: DataRequest
+    measure: dict | None = None
+    init: tuple[dict, ...] | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+        if self.measure is not None:
+            reject_unknown_keys(self.measure, MEASURES, "measure")
+        if self.init is not None:
+            object.__setattr__(self, "init", tuple(dict(m) for m in self.init))
+            if len(self.init) != len(self.seeds):
+                raise ValueError(f"{len(self.init)} member inits for {len(self.seeds)} seeds")
+            for member_init in self.init:
+                reject_unknown_keys(member_init, MEMBER_INIT_KEYS, "member init")
+
+    def to_dict(self) -> dict:
+        """The plain JSON-able dict (a Snakemake parameter); inverse of :meth:`from_dict`."""
+        out = {"spec": self.spec.to_dict(), "train": self.train.to_dict(),
+               "seeds": list(self.seeds), "data": self.data.to_dict()}
+        if self.measure is not None:
+            out["measure"] = dict(self.measure)
+        if self.init is not None:
+            out["init"] = [dict(m) for m in self.init]
+        return out
+
+    @classmethod
+    def from_dict(cls, request: dict) -> RunRequest:
+        reject_unknown_keys(request, [f.name for f in fields(cls)], "run request")
+        missing = [k for k in ("spec", "train", "seeds", "data") if k not in request]
+        if missing:
+            raise ValueError(f"run request lacks {missing}; it needs spec, train, seeds, data")
+        return cls(spec=NetworkSpec.from_dict(request["spec"]),
+                   train=TrainConfig.from_dict(request["train"]),
+                   seeds=request["seeds"], data=DataRequest.from_dict(request["data"]),
+                   measure=request.get("measure"), init=request.get("init"))
+
+    @classmethod
+    def coerce(cls, request: RunRequest | dict) -> RunRequest:
+        """``request`` itself, or the request its dict describes."""
+        return request if isinstance(request, cls) else cls.from_dict(request)

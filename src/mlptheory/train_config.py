@@ -1,0 +1,118 @@
+"""What a training run does besides the network and the data: :class:`TrainConfig` and its
+checkpoint schedule (torch-free, so planning a workflow never imports torch).
+
+The loop that executes a config is :mod:`mlptheory.training`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .checks import reject_unknown_keys
+
+LOSSES = ("mse", "cross_entropy")
+OPTIMIZERS = ("gd", "sgd", "adam", "rmsprop", "nadam")
+STATUS = ("running", "max_steps", "plateau", "diverged")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run besides the network spec, seeds and data.
+
+    ``optimizer``: ``gd`` (full-batch gradient descent, needs ``batch_size=None``), ``sgd``
+    (``momentum``, ``nesterov``), ``adam`` (``betas``, ``eps``), ``rmsprop`` (``alpha``,
+    ``eps``, ``momentum``), ``nadam`` (``betas``, ``eps``, ``momentum_decay``); all with
+    PyTorch's definitions. ``batch_size=None`` means full batch. ``checkpoint_steps`` (explicit)
+    or ``checkpoints_per_decade`` (log-spaced, see :func:`checkpoint_schedule`); the final step is
+    always a checkpoint. ``tol`` and ``patience`` together enable the plateau stop rule.
+    """
+
+    optimizer: str = "gd"
+    lr: float = 1e-3
+    loss: str = "mse"
+    max_steps: int = 1000
+    batch_size: int | None = None
+    drop_last: bool = False
+    data_order: str = "per_member"
+    data_seed: int = 0
+    momentum: float = 0.0
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    alpha: float = 0.99
+    momentum_decay: float = 4e-3
+    tol: float | None = None
+    patience: int | None = None
+    checkpoint_steps: tuple[int, ...] | None = None
+    checkpoints_per_decade: int | None = None
+    log_every: int = 1000
+    fused: bool = True
+    extra: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        if self.checkpoint_steps is not None:
+            object.__setattr__(self, "checkpoint_steps",
+                               tuple(sorted({int(s) for s in self.checkpoint_steps})))
+        problems = []
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer={self.optimizer!r}, expected one of {OPTIMIZERS}")
+        if self.loss not in LOSSES:
+            problems.append(f"loss={self.loss!r}, expected one of {LOSSES}")
+        if self.optimizer == "gd" and self.batch_size is not None:
+            problems.append("optimizer='gd' is full-batch: use batch_size=None (or 'sgd')")
+        if self.batch_size is not None and self.batch_size < 1:
+            problems.append(f"batch_size must be >= 1 or None, got {self.batch_size}")
+        if self.data_order not in ("per_member", "shared"):
+            problems.append(f"data_order={self.data_order!r}, expected 'per_member' or 'shared'")
+        if self.max_steps < 0:
+            problems.append(f"max_steps must be >= 0, got {self.max_steps}")
+        if not self.lr > 0:
+            problems.append(f"lr must be > 0, got {self.lr}")
+        if (self.tol is None) != (self.patience is None):
+            problems.append("the plateau rule needs both tol and patience (or neither)")
+        if self.patience is not None and self.patience < 1:
+            problems.append(f"patience must be >= 1, got {self.patience}")
+        if self.checkpoint_steps is not None and self.checkpoints_per_decade is not None:
+            problems.append("give checkpoint_steps or checkpoints_per_decade, not both")
+        if self.checkpoint_steps and (self.checkpoint_steps[0] < 0):
+            problems.append("checkpoint_steps must be >= 0")
+        if self.checkpoints_per_decade is not None and self.checkpoints_per_decade < 1:
+            problems.append("checkpoints_per_decade must be >= 1")
+        if problems:
+            raise ValueError("invalid TrainConfig: " + "; ".join(problems))
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["betas"] = list(self.betas)
+        if self.checkpoint_steps is not None:
+            data["checkpoint_steps"] = list(self.checkpoint_steps)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        data = dict(data)
+        reject_unknown_keys(data, cls.__dataclass_fields__, "TrainConfig")
+        if data.get("checkpoint_steps") is not None:
+            data["checkpoint_steps"] = tuple(data["checkpoint_steps"])
+        return cls(**data)
+
+
+def checkpoint_schedule(config: TrainConfig) -> list[int]:
+    """Checkpoint steps in ``[0, max_steps]``, always containing 0 and ``max_steps``.
+
+    Log-spaced: ``0`` and ``round(10^(k/n))`` for ``k = 0, 1, ...`` with ``n`` =
+    ``checkpoints_per_decade`` (n = 1 gives 0, 1, 10, 100, ...).
+    """
+    steps = {0, config.max_steps}
+    if config.checkpoint_steps is not None:
+        steps |= {s for s in config.checkpoint_steps if s <= config.max_steps}
+    elif config.checkpoints_per_decade is not None:
+        k = 0
+        while True:
+            s = int(round(10 ** (k / config.checkpoints_per_decade)))
+            if s > config.max_steps:
+                break
+            steps.add(s)
+            k += 1
+    return sorted(steps)

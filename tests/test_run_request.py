@@ -1,0 +1,107 @@
+"""Run requests: the dict round trip the rules rely on, and one message for unknown keys."""
+
+import pytest
+
+from mlptheory.datasets import DATASETS, dataset_info
+from mlptheory.papers import seleznova2021 as selez
+from mlptheory.papers import sorensen2020 as S2020
+from mlptheory.run_request import DataRequest, RunRequest
+from mlptheory.spec import NetworkSpec
+from mlptheory.train_config import TrainConfig
+
+REQUEST = {
+    "spec": NetworkSpec(784, (16,), 10, activation="tanh", sw2=1.5, sb2=0.1).to_dict(),
+    "train": TrainConfig(optimizer="gd", lr=0.05, max_steps=20,
+                         checkpoint_steps=(0, 10)).to_dict(),
+    "seeds": [11, 12],
+    "data": {"dataset": "mnist", "split": "train", "n": 128, "seed": 1, "unit_norm": True,
+             "targets": "one_hot"},
+    "init": [{"sw2": 1.0, "sb2": 0.1}, {"sw2": 2.0, "sb2": 0.1}],
+    "measure": {"ntk": True},
+}
+
+
+def test_round_trip_is_the_same_plain_dict():
+    request = RunRequest.from_dict(REQUEST)
+    assert request.to_dict() == REQUEST
+    assert RunRequest.from_dict(request.to_dict()) == request
+    assert request.seeds == (11, 12) and request.data.n_classes == 10
+    assert RunRequest.coerce(request) is request
+
+
+def test_round_trip_of_every_paper_request():
+    selez_cfg = {"activations": ["relu"], "width": 16, "widths": [8], "depths": [1],
+                 "sw2": [1.0, 2.0], "sb2": 1.0, "seeds": 2, "n_train": 8, "lr": 1e-5,
+                 "max_steps": 10, "tol": 1e-7, "patience": 5, "ntk_steps": [5],
+                 "log_every": 5, "dataset": "mnist"}
+    s2020_cfg = {"dataset": "mnist", "n_networks": 5, "networks_per_run": 3, "hidden": 8,
+                 "epochs": 1, "batch_size": 32, "lr": 1e-3, "dtype": "float32"}
+    requests = [*selez.training_requests(selez_cfg, 0).values(),
+                *S2020.run_requests(s2020_cfg, seed=7).values()]
+    for request in requests:
+        assert RunRequest.from_dict(request).to_dict() == request
+
+
+def test_data_defaults_fill_what_was_not_given():
+    data = DataRequest.from_dict({"dataset": "cifar10", "classes": ["cat", "dog"]})
+    assert data.to_dict() == {"dataset": "cifar10", "classes": ["cat", "dog"]}
+    assert (data.value("split"), data.value("seed"), data.value("unit_norm"),
+            data.value("targets"), data.n_classes) == ("train", 0, False, "one_hot", 2)
+
+
+@pytest.mark.parametrize("broken, what, unknown", [
+    ({**REQUEST, "sede": 1}, "run request", "sede"),
+    ({**REQUEST, "data": {**REQUEST["data"], "nn": 3}}, "run request 'data'", "nn"),
+    ({**REQUEST, "spec": {**REQUEST["spec"], "widht": 3}}, "NetworkSpec", "widht"),
+    ({**REQUEST, "train": {**REQUEST["train"], "l_r": 3}}, "TrainConfig", "l_r"),
+    ({**REQUEST, "measure": {"nngp": True}}, "measure", "nngp"),
+    ({**REQUEST, "init": [{"sw": 1.0}, {"sw2": 1.0}]}, "member init", "sw"),
+])
+def test_unknown_keys_are_named_with_the_allowed_ones(broken, what, unknown):
+    with pytest.raises(ValueError, match=rf"unknown {what} keys \['{unknown}'\]; allowed: "):
+        RunRequest.from_dict(broken)
+
+
+def test_invalid_values_say_what_is_expected():
+    with pytest.raises(ValueError, match="expected one of"):
+        DataRequest(dataset="mnist", targets="onehot")
+    with pytest.raises(ValueError, match="known datasets|expected one of"):
+        DataRequest(dataset="imagenet")
+    with pytest.raises(ValueError, match="lacks"):
+        RunRequest.from_dict({"spec": REQUEST["spec"]})
+
+
+def test_dataset_table():
+    mnist, cifar = dataset_info("mnist"), DATASETS["cifar10"]
+    assert (mnist.input_dim, mnist.n_classes, mnist.train_size, mnist.test_size) == (
+        784, 10, 60000, 10000)
+    assert (cifar.input_dim, cifar.image_shape, cifar.split_size("train")) == (
+        3072, (32, 32, 3), 50000)
+    assert cifar.class_names[7] == "horse"
+    with pytest.raises(ValueError, match="known datasets"):
+        dataset_info("svhn")
+
+
+def test_run_training_takes_the_request_or_its_dict(tmp_path):
+    import numpy as np
+
+    from mlptheory.archives import write_dataset_h5
+    from mlptheory.experiment import run_training
+    from mlptheory.runs import read_run
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(40, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=40).astype(np.uint8)
+    dataset = tmp_path / "mnist.h5"
+    write_dataset_h5(dataset, "mnist", {"train": {"images": images, "labels": labels}},
+                     DATASETS["mnist"].class_names, {})
+    plain = {**REQUEST, "data": {**REQUEST["data"], "n": 12}}
+    plain.pop("measure")
+    run_training(plain, dataset, tmp_path / "a.h5")
+    run_training(RunRequest.from_dict(plain), dataset, tmp_path / "b.h5")
+    a, b = read_run(tmp_path / "a.h5"), read_run(tmp_path / "b.h5")
+    assert a.attrs["config_hash"] == b.attrs["config_hash"]
+    assert a.config["extra"] == {"data": plain["data"], "measure": {}}
+    assert a.config["member_inits"] == plain["init"]
+    assert np.array_equal(a.losses, b.losses) and a.losses.shape == (20, 2)
+    assert list(a.checkpoint_steps) == [0, 10, 20]
