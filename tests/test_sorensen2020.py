@@ -8,9 +8,10 @@ import torch
 from scipy.spatial.distance import pdist
 
 from mlptheory.data import load
+from mlptheory.datasets import DATASETS
 from mlptheory.models import MLP
-from mlptheory import params
 from mlptheory.papers.sorensen2020 import averaging, networks, plan, sorted_points, table1
+from mlptheory.params import member, stack
 from mlptheory.runs import read_run, train_to_file
 from mlptheory.seeding import derive_seeds
 from mlptheory.spec import NetworkSpec
@@ -44,9 +45,9 @@ def explicit_metrics(net, x, labels):
 
 def permuted_copies(n, seed):
     """n networks that are hidden-unit permutations of one random network."""
-    base = params.member(random_stack(1, seed), 0)
+    base = member(random_stack(1, seed), 0)
     rng = np.random.default_rng(seed + 1)
-    return base, params.stack([base] + [permute(base, [rng.permutation(9)]) for _ in range(n - 1)])
+    return base, stack([base] + [permute(base, [rng.permutation(9)]) for _ in range(n - 1)])
 
 
 def test_distance_table_matches_scipy_pdist():
@@ -94,7 +95,7 @@ def test_averaging_table_matches_explicit_computation():
     table = averaging.averaging_table(params, SPEC, x, labels, ks, sort_key="power", p=1.5)
     table = table.set_index(["method", "k"])
     assert sorted(table.index.get_level_values("k").unique()) == [2, 3, 5, 6]
-    members = [params.member(params, i) for i in range(6)]
+    members = [member(params, i) for i in range(6)]
     single = np.array([explicit_metrics(m, x, labels) for m in members])
     for k in (2, 3, 5, 6):
         np.testing.assert_allclose(table.loc[("individual_mean", k)], single[:k].mean(0),
@@ -200,7 +201,7 @@ def test_smoke_workflow_reproduces_the_thesis_findings(smoke_workflow):
     workflow_dir = smoke_workflow
     out = workflow_dir / "results" / "sorensen2020"
     x, _ = load(workflow_dir / "results" / "data" / "mnist.h5", "train")
-    assert len(x) == plan.TRAIN_SIZES["mnist"]
+    assert len(x) == DATASETS["mnist"].train_size
     table = pd.read_csv(out / "table1_distances.csv").set_index(["matrix", "basis"])
     for matrix in ("W1", "W2"):
         for basis in networks.BASES[1:]:

@@ -19,7 +19,6 @@ ratio is much larger.
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 

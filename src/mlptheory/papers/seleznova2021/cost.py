@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections import Counter
 
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 import yaml
 
+from ...datasets import dataset_info
 from ..kernels import empirical_ntk, ntk_diagonal_samples
 from ..models import EnsembleMLP
 from ..spec import NetworkSpec
@@ -27,17 +27,17 @@ from ..training import TrainConfig, Trainer
 from .plan import variance_cells
 
 
-def variance_cost(cfg: dict) -> float:
+def variance_cost(cfg: dict, input_dim: int) -> float:
     cells = set(variance_cells(cfg, "fig2"))
     for activation in cfg["activations"]:
         cells |= set(variance_cells(cfg, "fig1", activation))
         cells |= set(variance_cells(cfg, "fig7", activation))
     counts = Counter((w, d) for _, w, d, _, _ in cells)
-    x = np.random.default_rng(0).standard_normal(784)
+    x = np.random.default_rng(0).standard_normal(input_dim)
     x /= np.linalg.norm(x)
     total = 0.0
     for (w, d), n in sorted(counts.items()):
-        spec = NetworkSpec(784, (w,) * d, 1, activation="relu", sw2=2.0, sb2=1.0)
+        spec = NetworkSpec(input_dim, (w,) * d, 1, activation="relu", sw2=2.0, sb2=1.0)
         t0 = time.perf_counter()
         ntk_diagonal_samples(spec, x, int(cfg["n_inits"]), 0)
         total += n * (time.perf_counter() - t0)
@@ -45,16 +45,17 @@ def variance_cost(cfg: dict) -> float:
     return total
 
 
-def training_cost(cfg: dict, steps: int) -> float:
+def training_cost(cfg: dict, steps: int, input_dim: int, n_classes: int) -> float:
     total = 0.0
     members = len(cfg["sw2"]) * int(cfg["seeds"])
     n_ckpt = len(cfg["ntk_steps"]) + 2
-    x = torch.randn(int(cfg["n_train"]), 784, dtype=torch.float64)
+    x = torch.randn(int(cfg["n_train"]), input_dim, dtype=torch.float64)
     x /= x.norm(dim=1, keepdim=True)
-    y = torch.randn(int(cfg["n_train"]), 10, dtype=torch.float64)
+    y = torch.randn(int(cfg["n_train"]), n_classes, dtype=torch.float64)
     for width in sorted({int(cfg["width"]), *map(int, cfg["widths"])}):
         for depth in cfg["depths"]:
-            spec = NetworkSpec(784, (width,) * int(depth), 10, activation="tanh", sb2=1.0)
+            spec = NetworkSpec(input_dim, (width,) * int(depth), n_classes, activation="tanh",
+                               sb2=1.0)
             model = EnsembleMLP(spec, seeds=range(members))
             trainer = Trainer(model, x, y, TrainConfig(optimizer="gd", lr=1e-5,
                                                        max_steps=steps, log_every=10**9))
@@ -86,7 +87,8 @@ def run(args) -> None:
     torch.set_num_threads(args.threads)
     with open(args.config) as f:
         cfg = yaml.safe_load(f)["seleznova2021"]
-    variance_cost(cfg["ntk_variance"])
+    info = dataset_info(cfg.get("dataset", "mnist"))
+    variance_cost(cfg["ntk_variance"], info.input_dim)
     if not args.skip_training:
-        training_cost(cfg["ntk_change"], args.steps)
+        training_cost(cfg["ntk_change"], args.steps, info.input_dim, info.n_classes)
 

@@ -18,7 +18,7 @@ from ...kernels import chi1, ntk_diagonal_samples, phase
 from ...plotting import fmt, phase_heatmap_grid
 from ...seeding import derive_seed
 from ...spec import NetworkSpec
-from .plan import INPUT_DIM, PAPER, block_cells
+from .plan import PAPER, block_cells
 
 RATIO = r"$E[\Theta_0^2]/E[\Theta_0]^2$"
 
@@ -40,7 +40,7 @@ def ratio_and_se(samples) -> tuple[float, float]:
 
 
 def first_unit_image(dataset_path) -> np.ndarray:
-    """The first MNIST training image as a unit-norm vector in R^784 (the Fig. 1 input)."""
+    """The first training image as a unit-norm vector (the Fig. 1 input; MNIST: R^784)."""
     images, _, _ = read_split(dataset_path, "train")
     return to_inputs(images[:1], unit_norm=True).numpy()[0]
 
@@ -57,7 +57,7 @@ def ntk_variance_table(cells, x, n_inits: int, base_seed: int, log=None) -> pd.D
     ``n_inits`` samples of ``Theta_0(x, x)`` (scalar output, standard parameterization)."""
     rows = []
     for k, (activation, width, depth, sw2, sb2) in enumerate(cells):
-        spec = NetworkSpec(INPUT_DIM, (int(width),) * int(depth), 1, activation=activation,
+        spec = NetworkSpec(len(x), (int(width),) * int(depth), 1, activation=activation,
                            sw2=float(sw2), sb2=float(sb2))
         samples = ntk_diagonal_samples(spec, x, n_inits,
                                        cell_seed(base_seed, activation, width, depth, sw2, sb2))

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...datasets import dataset_info
 from ...registry import Registry, dataset_file, run_file
+from ...run_request import DataRequest, RunRequest
 from ...seeding import derive_seed
 from ...spec import NetworkSpec
-from ...training import TrainConfig  # TODO train_config after merge
+from ...train_config import TrainConfig
 
 PAPER = "seleznova2021"
 PKG = "mlptheory.papers.seleznova2021"
-INPUT_DIM = 784
-N_CLASSES = 10
 # paper figure numbers of the NTK-change figures: (final change, change per step, by width)
 CHANGE_FIGURES = {"tanh": (3, 8, 10), "relu": (4, 9, 11)}
 
@@ -54,9 +54,10 @@ def training_requests(cfg: dict, base_seed: int) -> dict[str, dict]:
                         patience=int(cfg["patience"]),
                         checkpoint_steps=tuple(int(s) for s in cfg["ntk_steps"]),
                         log_every=int(cfg["log_every"]))
-    data = {"dataset": cfg["dataset"], "split": "train", "n": int(cfg["n_train"]),
-            "seed": derive_seed(base_seed, PAPER, "train_subset"), "unit_norm": True,
-            "targets": "one_hot"}
+    data = DataRequest(cfg["dataset"], split="train", n=int(cfg["n_train"]),
+                       seed=derive_seed(base_seed, PAPER, "train_subset"), unit_norm=True,
+                       targets="one_hot")
+    info = dataset_info(cfg["dataset"])
     requests = {}
     for activation in cfg["activations"]:
         for width in change_widths(cfg):
@@ -67,11 +68,10 @@ def training_requests(cfg: dict, base_seed: int) -> dict[str, dict]:
                         seeds.append(derive_seed(base_seed, PAPER, "ntk_change", activation,
                                                  width, int(depth), i))
                         inits.append({"sw2": float(sw2), "sb2": float(cfg["sb2"])})
-                spec = NetworkSpec(INPUT_DIM, (width,) * int(depth), N_CLASSES,
+                spec = NetworkSpec(info.input_dim, (width,) * int(depth), info.n_classes,
                                    activation=activation, sw2=1.0, sb2=float(cfg["sb2"]))
-                requests[run_name(activation, width, depth)] = {
-                    "spec": spec.to_dict(), "train": train.to_dict(), "seeds": seeds,
-                    "data": data, "measure": {"ntk": True}, "init": inits}
+                requests[run_name(activation, width, depth)] = RunRequest(
+                    spec, train, seeds, data, measure={"ntk": True}, init=inits).to_dict()
     return requests
 
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ...datasets import dataset_info
 from ...registry import Registry, dataset_file, run_file
+from ...run_request import DataRequest, RunRequest
 from ...seeding import derive_seeds
 from ...spec import NetworkSpec
-from ...training import TrainConfig  # TODO train_config after merge
+from ...train_config import TrainConfig
 
 PAPER = "sorensen2020"
 PKG = "mlptheory.papers.sorensen2020"
-# training-set sizes, to turn epochs into optimizer steps when the rules are parsed
-TRAIN_SIZES = {"mnist": 60000, "cifar10": 50000}
-INPUT_DIMS = {"mnist": 784, "cifar10": 3072}
 
 
 @dataclass(frozen=True)
@@ -32,13 +31,14 @@ class Plan:
 
 def network_spec(cfg: dict) -> NetworkSpec:
     """784-hidden-10 ReLU network with Keras' default initialization (Glorot-uniform, zero bias)."""
-    return NetworkSpec(INPUT_DIMS[cfg["dataset"]], (int(cfg["hidden"]),), 10, activation="relu",
+    info = dataset_info(cfg["dataset"])
+    return NetworkSpec(info.input_dim, (int(cfg["hidden"]),), info.n_classes, activation="relu",
                        init="glorot_uniform", bias_init="zeros", dtype=cfg["dtype"])
 
 
 def train_steps(cfg: dict) -> int:
     """Optimizer steps of ``cfg['epochs']`` epochs (Keras keeps the last, smaller batch)."""
-    steps_per_epoch = math.ceil(TRAIN_SIZES[cfg["dataset"]] / cfg["batch_size"])
+    steps_per_epoch = math.ceil(dataset_info(cfg["dataset"]).train_size / cfg["batch_size"])
     return max(1, round(cfg["epochs"] * steps_per_epoch))
 
 
@@ -51,14 +51,13 @@ def run_requests(cfg: dict, seed: int) -> dict[str, dict]:
     n, per_run = int(cfg["n_networks"]), int(cfg["networks_per_run"])
     seeds = derive_seeds(seed, n, PAPER, "network")
     train = TrainConfig(optimizer="adam", lr=cfg["lr"], eps=1e-7, loss="cross_entropy",
-                        batch_size=cfg["batch_size"], max_steps=train_steps(cfg),
-                        log_every=500).to_dict()
-    data = {"dataset": cfg["dataset"], "split": "train", "targets": "labels"}
-    spec = network_spec(cfg).to_dict()
+                        batch_size=cfg["batch_size"], max_steps=train_steps(cfg), log_every=500)
+    data = DataRequest(cfg["dataset"], split="train", targets="labels")
+    spec = network_spec(cfg)
     width = len(str(max(n - 1, 0)))
     return {
-        f"networks_{start:0{width}d}-{min(start + per_run, n) - 1:0{width}d}": {
-            "spec": spec, "train": train, "seeds": seeds[start:start + per_run], "data": data}
+        f"networks_{start:0{width}d}-{min(start + per_run, n) - 1:0{width}d}": RunRequest(
+            spec, train, seeds[start:start + per_run], data).to_dict()
         for start in range(0, n, per_run)
     }
 
