@@ -3,8 +3,8 @@
 
 * NTK variance (Figs. 1, 2, 7): times one cell (all initializations) per distinct (M, L) of the
   paper grids, one sw2 each (the sampler's cost does not depend on sw2, sb2 or the activation),
-  and multiplies by the number of distinct cells sharing that (M, L) (the Fig. 7 panel at the
-  Fig. 1 width and sb2 reuses the Fig. 1 cells).
+  and multiplies by the number of cells computed with that (M, L) (the Fig. 7 panel at the
+  Fig. 1 width and sb2 reuses the Fig. 1 cells; Fig. 2 has a table of its own).
 * NTK change (Figs. 3, 4, 8-11): times ``--steps`` full-batch GD steps of one ensemble (all sw2
   of one depth) per (M, L) plus one 128 x 128 empirical-NTK checkpoint, and extrapolates to
   ``max_steps`` (an upper bound: the plateau rule stops many networks earlier).
@@ -20,18 +20,19 @@ import torch
 import yaml
 
 from ...datasets import dataset_info
-from ..kernels import empirical_ntk, ntk_diagonal_samples
-from ..models import EnsembleMLP
-from ..spec import NetworkSpec
-from ..training import TrainConfig, Trainer
+from ...kernels import empirical_ntk, ntk_diagonal_samples
+from ...models import EnsembleMLP
+from ...spec import NetworkSpec
+from ...training import TrainConfig, Trainer
 from .plan import variance_cells
 
 
 def variance_cost(cfg: dict, input_dim: int) -> float:
-    cells = set(variance_cells(cfg, "fig2"))
+    shared = set()  # Figs. 1 and 7 share their tables of one (activation, width, sb2)
     for activation in cfg["activations"]:
-        cells |= set(variance_cells(cfg, "fig1", activation))
-        cells |= set(variance_cells(cfg, "fig7", activation))
+        shared |= set(variance_cells(cfg, "fig1", activation))
+        shared |= set(variance_cells(cfg, "fig7", activation))
+    cells = [*shared, *variance_cells(cfg, "fig2")]
     counts = Counter((w, d) for _, w, d, _, _ in cells)
     x = np.random.default_rng(0).standard_normal(input_dim)
     x /= np.linalg.norm(x)
