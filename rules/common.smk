@@ -22,9 +22,10 @@ os.environ.update(
 # The rules import mlptheory's torch-free planning modules (mlptheory.papers.<paper>.plan: runs,
 # tables and figures) from this checkout.
 sys.path.insert(0, f"{workflow.basedir}/src")
+from mlptheory.datasets import DATASETS as DATASET_INFO
 
 RAW_DIR = config["data"]["raw_dir"].rstrip("/")
-DATASETS = ("mnist", "cifar10")
+DATASETS = tuple(DATASET_INFO)
 PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
 
 
@@ -77,7 +78,8 @@ def run_request(wildcards):
 
 def register_plan(paper, plan):
     """Register a paper's plan (mlptheory.papers.<paper>.plan): its training runs and its
-    targets. Returns its registry of tables and figures, which drives the paper's rules."""
+    targets. Returns its registry of tables and figures, which drives the paper's rules.
+    """
     for name, request in plan.runs.items():
         register_run(paper, name, request)
     PAPER_TARGETS[paper] += plan.registry.targets()
@@ -111,7 +113,8 @@ def paper_table_tables(registry):
 
 def figures_output(paper):
     """The output of a paper's wildcard figure rule: results/<paper>/{figure}.pdf, shown in
-    `snakemake --report` with the caption block of {figure} in report/captions/<paper>.rst."""
+    `snakemake --report` with the caption block of {figure} in report/captions/<paper>.rst.
+    """
     return report(
         f"results/{paper}/{{figure}}.pdf",
         caption=str(Path(workflow.basedir) / "report" / "captions" / f"{paper}.rst"),
