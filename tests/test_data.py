@@ -67,3 +67,19 @@ def test_one_hot():
 def test_missing_file_names_the_target(tmp_path):
     with pytest.raises(FileNotFoundError, match="snakemake"):
         load(tmp_path / "results" / "data" / "mnist.h5")
+
+
+def test_input_scalings():
+    from mlptheory.data import to_inputs
+
+    images = np.random.default_rng(0).integers(0, 256, (5, 4, 4), dtype=np.uint8)
+    pixels = to_inputs(images).numpy()
+    np.testing.assert_array_equal(pixels, images.reshape(5, 16) / 255.0)
+    unit = to_inputs(images, scaling="unit_norm").numpy()
+    np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, rtol=1e-14)
+    np.testing.assert_array_equal(unit, to_inputs(images, unit_norm=True).numpy())
+    root = to_inputs(images, scaling="sqrt_dim").numpy()
+    np.testing.assert_allclose((root**2).sum(1) / 16, 1.0, rtol=1e-14)
+    np.testing.assert_allclose(root, 4.0 * unit, rtol=1e-14)
+    with pytest.raises(ValueError, match="input scaling 'bogus'"):
+        to_inputs(images, scaling="bogus")

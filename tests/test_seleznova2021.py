@@ -139,3 +139,31 @@ def test_smoke_workflow_shows_the_papers_findings(smoke_workflow):
     change = pd.read_csv(out / "fig4_ntk_change_relu.csv")
     deepest = change[change.depth == change.depth.max()].groupby("phase").rel_change_final.mean()
     assert deepest["chaotic"] > deepest["ordered"]
+
+
+def test_critical_lr_from_the_explicit_jacobian():
+    """2S / lambda_max of J J^T, J the Jacobian of all outputs on all inputs w.r.t. all
+    parameters (materialized by autograd), for every member of a small ensemble."""
+    from torch.func import functional_call, jacrev
+
+    from mlptheory.models import EnsembleMLP
+
+    spec = NetworkSpec(5, (7, 6), 3, activation="tanh", sw2=2.0, sb2=0.5)
+    model = EnsembleMLP(spec, seeds=[1, 2])
+    x = torch.as_tensor(np.random.default_rng(0).random((4, 5)))
+    got = ntk_change.critical_lr(model, x)
+    for e in range(2):
+        member = model.member(e)
+        params = {k: v.detach() for k, v in member.named_parameters()}
+        jac = jacrev(lambda p: functional_call(member, p, (x,)))(params)
+        j = torch.cat([v.reshape(4 * 3, -1) for v in jac.values()], dim=1)
+        lam = torch.linalg.eigvalsh(j @ j.T)[-1].item()
+        np.testing.assert_allclose(got[e], 2 * 4 / lam, rtol=1e-12)
+
+
+def test_baseline_loss_is_the_best_constant_predictors():
+    y = np.random.default_rng(3).random((20, 4))
+    best = ntk_change.baseline_loss(y)
+    for c in (y.mean(0), y.mean(0) + 0.01, np.zeros(4)):
+        assert 0.5 * ((y - c) ** 2).sum() / len(y) >= best - 1e-15
+    np.testing.assert_allclose(best, 0.5 * ((y - y.mean(0)) ** 2).sum() / 20, rtol=1e-14)

@@ -87,6 +87,43 @@ def test_ties_broken_by_content_keep_invariance():
             assert same_bits(nodesort(shuffled, key=key, p=p)[0], canonical)
 
 
+def test_ties_in_a_deeper_layer_do_not_depend_on_the_previous_layers_order():
+    """Two units of the second hidden layer with identical outgoing weights and bias: their
+    order must not follow the (not yet canonical) order of the first hidden layer, which is
+    sorted after them. Their incoming weights differ as multisets, so the tie is broken
+    canonically; before the fix, the raw incoming weights (columns in the first layer's
+    current order) decided it, and permuting the first layer changed the canonical form."""
+    params = random_net([5, 7, 6, 3], 4)
+    (w1, b1), (w2, b2), (w3, b3) = params
+    w3[:, 2] = w3[:, 4]  # layer-2 units 2 and 4: same outgoing weights ...
+    b2[2] = b2[4]  # ... and bias; incoming weights differ
+    params = [(w1, b1), (w2, b2), (w3, b3)]
+    for key, p in [("lexicographic", None), ("power", 2.0)]:
+        canonical, _ = nodesort(params, key=key, p=p)
+        for seed in range(20):
+            rng = np.random.default_rng(seed)
+            only_first = [rng.permutation(7), np.arange(6)]  # the first hidden layer alone
+            for perms in (only_first, random_perms(params, seed)):
+                assert same_bits(nodesort(permute(params, perms), key=key, p=p)[0], canonical)
+
+
+def test_the_stated_remaining_tie_is_the_only_order_dependent_case():
+    """Identical outgoing weights and bias, incoming weights equal as multisets but in other
+    positions: the documented exception (canonical up to the first layer's prior order)."""
+    params = random_net([5, 4, 3, 2], 6)
+    (w1, b1), (w2, b2), (w3, b3) = params
+    w3[:, 1] = w3[:, 2]
+    b2[1] = b2[2]
+    w2[2] = w2[1][[1, 0, 2, 3]]  # same multiset of incoming weights, two entries swapped
+    params = [(w1, b1), (w2, b2), (w3, b3)]
+    results = {nodesort(permute(params, [np.roll(np.arange(4), k), np.arange(3)]))[0][1][0]
+               .tobytes() for k in range(4)}
+    # every result is a valid NodeSort (same function, sorted outgoing weights) ...
+    assert 1 <= len(results) <= 2
+    x = np.random.default_rng(0).standard_normal((3, 5))
+    np.testing.assert_allclose(forward(nodesort(params)[0], x), forward(params, x), rtol=1e-12)
+
+
 def test_power_key_overflow_is_a_clear_error():
     params = random_net([3, 4, 1100], 4)
     with pytest.raises(OverflowError, match="p < "):

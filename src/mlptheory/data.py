@@ -11,12 +11,15 @@ The file layout is documented in :mod:`mlptheory.archives`.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import h5py
 import numpy as np
 import torch
+
+from .datasets import INPUT_SCALINGS
 
 
 def read_split(path: str | Path, split: str = "train") -> tuple[np.ndarray, np.ndarray, list]:
@@ -54,21 +57,30 @@ def class_indices(classes: Sequence[int | str], class_names: Sequence[str]) -> l
     return out
 
 
-def to_inputs(images: np.ndarray, *, flatten=True, unit_norm=False, dtype=torch.float64,
-              device=None) -> torch.Tensor:
-    """uint8 images as floats in [0, 1] (``/255``), flattened to ``[N, d]`` by default.
+def to_inputs(images: np.ndarray, *, flatten=True, unit_norm=False, scaling: str = "pixels",
+              dtype=torch.float64, device=None) -> torch.Tensor:
+    """uint8 images as network inputs, flattened to ``[N, d]`` by default.
 
-    ``unit_norm`` rescales every (flattened) input to Euclidean norm 1 instead.
+    ``scaling`` (:data:`~mlptheory.datasets.INPUT_SCALINGS`): ``pixels``, floats in [0, 1]
+    (``/255``); ``unit_norm``, every flattened input rescaled to Euclidean norm 1;
+    ``sqrt_dim``, to norm ``sqrt(d)``. ``unit_norm=True`` is the same as
+    ``scaling="unit_norm"``.
     """
+    if scaling not in INPUT_SCALINGS:
+        raise ValueError(f"input scaling {scaling!r}, expected one of {INPUT_SCALINGS}")
+    if unit_norm:
+        scaling = "unit_norm"
     x = torch.as_tensor(images, device=device).to(dtype) / 255.0
-    if flatten or unit_norm:
+    if flatten or scaling != "pixels":
         shape = x.shape
         x = x.reshape(shape[0], -1)
-        if unit_norm:
+        if scaling != "pixels":
             norms = x.norm(dim=1, keepdim=True)
             if bool((norms == 0).any()):
-                raise ValueError("an all-zero image cannot be scaled to unit norm")
+                raise ValueError(f"an all-zero image cannot be scaled ({scaling})")
             x = x / norms
+            if scaling == "sqrt_dim":
+                x = x * math.sqrt(x.shape[1])
         if not flatten:
             x = x.reshape(shape)
     return x
@@ -76,11 +88,13 @@ def to_inputs(images: np.ndarray, *, flatten=True, unit_norm=False, dtype=torch.
 
 def load(path: str | Path, split: str = "train", *, classes: Sequence[int | str] | None = None,
          n: int | None = None, seed: int = 0, flatten: bool = True, unit_norm: bool = False,
-         dtype=torch.float64, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+         scaling: str = "pixels", dtype=torch.float64,
+         device=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs and integer labels of one split.
 
     ``classes`` keeps only those classes (names or labels) and relabels them ``0..k-1`` in the
-    given order; ``n`` then draws a fixed subset of that many items with :func:`fixed_subset`.
+    given order; ``n`` then draws a fixed subset of that many items with :func:`fixed_subset`;
+    ``scaling`` / ``unit_norm`` as in :func:`to_inputs`.
     """
     images, labels, class_names = read_split(path, split)
     if classes is not None:
@@ -93,7 +107,8 @@ def load(path: str | Path, split: str = "train", *, classes: Sequence[int | str]
     if n is not None:
         idx = fixed_subset(len(labels), n, seed)
         images, labels = images[idx], labels[idx]
-    x = to_inputs(images, flatten=flatten, unit_norm=unit_norm, dtype=dtype, device=device)
+    x = to_inputs(images, flatten=flatten, unit_norm=unit_norm, scaling=scaling, dtype=dtype,
+                  device=device)
     return x, torch.as_tensor(np.asarray(labels, dtype=np.int64), device=device)
 
 

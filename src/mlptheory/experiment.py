@@ -22,7 +22,8 @@ def training_data(dataset_path, data: DataRequest | dict, dtype=torch.float64):
     if not isinstance(data, DataRequest):
         data = DataRequest.from_dict(data)
     x, labels = load(dataset_path, data.value("split"), classes=data.classes, n=data.n,
-                     seed=data.value("seed"), unit_norm=data.value("unit_norm"), dtype=dtype)
+                     seed=data.value("seed"), unit_norm=data.value("unit_norm"),
+                     scaling=data.value("scaling"), dtype=dtype)
     targets = data.value("targets")
     if targets == "labels":
         return x, labels

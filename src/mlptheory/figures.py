@@ -33,8 +33,8 @@ def write_csv(frame: pd.DataFrame, path) -> None:
     frame.to_csv(path, index=False, float_format="%.10g")
 
 
-def write_markdown_table(frame: pd.DataFrame, path, floatfmt: str = ".5f") -> None:
-    """The same table as GitHub-flavoured markdown (for tables of the papers)."""
+def write_text(text: str, path) -> None:
+    """A text file (e.g. a markdown table with its notes)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(frame.to_markdown(index=False, floatfmt=floatfmt) + "\n")
+    path.write_text(text)

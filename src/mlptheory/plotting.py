@@ -33,10 +33,11 @@ def cell_edges(values) -> np.ndarray:
 
 
 def draw_phase_heatmap(ax, frame, value: str, activation: str, sb2: float, norm=None,
-                       cmap=None, log_color: bool = True):
+                       cmap=None, log_color: bool = True, marks: str | None = None):
     """Heat map of ``value`` (mean over seeds) with ``sw2`` on the y axis and depth ``L`` on the
     x axis (equally spaced columns labelled by L), dashed ``chi_1 = 1`` border; non-finite cells
-    (e.g. diverged training) hatched grey. Returns the mesh (for a colour bar)."""
+    (e.g. diverged training) hatched grey; cells where any row has the boolean column ``marks``
+    set get a small open circle. Returns the mesh (for a colour bar)."""
     from matplotlib.colors import LogNorm, Normalize
     from matplotlib.patches import Rectangle
 
@@ -58,6 +59,15 @@ def draw_phase_heatmap(ax, frame, value: str, activation: str, sb2: float, norm=
     for i, j in zip(*np.nonzero(np.ma.getmaskarray(data)), strict=True):
         ax.add_patch(Rectangle((j - 0.5, y_edges[i]), 1.0, y_edges[i + 1] - y_edges[i],
                                facecolor="0.75", edgecolor="0.4", hatch="xx", linewidth=0))
+    if marks is not None:
+        flagged = frame.groupby(["sw2", "depth"])[marks].any().unstack("depth").sort_index()
+        flagged = flagged.reindex(index=g.index, columns=depths).fillna(False).to_numpy(bool)
+        centres = (y_edges[1:] + y_edges[:-1]) / 2
+        rows, cols = np.nonzero(flagged)
+        ax.scatter(cols, centres[rows], s=22, facecolors="none", edgecolors="white",
+                   linewidths=1.6)
+        ax.scatter(cols, centres[rows], s=22, facecolors="none", edgecolors="black",
+                   linewidths=0.7)
     ax.set_xticks(range(len(depths)))
     ax.set_xticklabels([str(d) for d in depths], fontsize=7)
     eoc = edge_of_chaos(activation, float(sb2))
@@ -68,9 +78,11 @@ def draw_phase_heatmap(ax, frame, value: str, activation: str, sb2: float, norm=
     return mesh
 
 
-def phase_heatmap_grid(rows, value: str, colorbar_label: str, suptitle: str | None = None):
+def phase_heatmap_grid(rows, value: str, colorbar_label: str, suptitle: str | None = None,
+                       marks: str | None = None):
     """Rows of heat-map panels ``(title, frame, activation, sb2)`` sharing one log colour
-    scale (seleznova2021's Figs. 1, 7-11 layout: one panel per width / sb2 / step)."""
+    scale (seleznova2021's Figs. 1, 7-11 layout: one panel per width / sb2 / step); ``marks``
+    as in :func:`draw_phase_heatmap`."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
@@ -89,7 +101,7 @@ def phase_heatmap_grid(rows, value: str, colorbar_label: str, suptitle: str | No
                 ax.set_visible(False)
                 continue
             title, frame, activation, sb2 = row[j]
-            mesh = draw_phase_heatmap(ax, frame, value, activation, sb2, norm=norm)
+            mesh = draw_phase_heatmap(ax, frame, value, activation, sb2, norm=norm, marks=marks)
             ax.set_title(title, fontsize=9)
             if j:
                 ax.set_ylabel("")

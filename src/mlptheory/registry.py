@@ -62,7 +62,7 @@ class Table:
 class Figure:
     """A figure drawn from ``tables`` (names of registered tables, in order) by
     ``make(tables, params)`` -> ``(figure, plotted rows)``; as a table of the paper (see
-    :meth:`Registry.paper_table`), ``make`` returns the rows of the CSV and markdown files."""
+    :meth:`Registry.paper_table`), ``make`` returns ``(rows of the CSV, markdown text)``."""
 
     name: str
     make: str

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from .checks import reject_unknown_keys
-from .datasets import DATASETS
+from .datasets import DATASETS, INPUT_SCALINGS
 from .spec import NetworkSpec
 from .train_config import TrainConfig
 
@@ -38,7 +38,9 @@ class DataRequest:
     """The training data of a run: ``n`` examples (all if None) of ``split`` of ``dataset``.
 
     ``classes`` keeps only those classes (names or labels, relabelled ``0..k-1``); ``seed``
-    picks the fixed subset; ``unit_norm`` scales every input to norm 1. A field left None was
+    picks the fixed subset; ``scaling`` turns pixels into inputs (``pixels``: [0, 1],
+    ``unit_norm``, ``sqrt_dim``; :data:`~mlptheory.datasets.INPUT_SCALINGS`), ``unit_norm=True``
+    being the older spelling of ``scaling="unit_norm"``. A field left None was
     not given: it takes the value of :attr:`DEFAULTS` and stays out of :meth:`to_dict`.
     """
 
@@ -49,15 +51,20 @@ class DataRequest:
     unit_norm: bool | None = None
     classes: tuple | None = None
     targets: str | None = None
+    scaling: str | None = None
 
     DEFAULTS = {"split": "train", "n": None, "seed": 0, "unit_norm": False, "classes": None,
-                "targets": "one_hot"}
+                "targets": "one_hot", "scaling": "pixels"}
 
     def __post_init__(self):
         if self.classes is not None:
             object.__setattr__(self, "classes", tuple(self.classes))
         if self.dataset not in DATASETS:
             raise ValueError(f"data.dataset={self.dataset!r}, expected one of {sorted(DATASETS)}")
+        if self.scaling is not None and self.scaling not in INPUT_SCALINGS:
+            raise ValueError(f"data.scaling={self.scaling!r}, expected one of {INPUT_SCALINGS}")
+        if self.scaling not in (None, "unit_norm") and self.unit_norm:
+            raise ValueError(f"data.unit_norm=true contradicts data.scaling={self.scaling!r}")
         if self.targets is not None and self.targets not in TARGETS:
             raise ValueError(f"data.targets={self.targets!r}, expected one of {TARGETS}")
 

@@ -191,6 +191,12 @@ class Run:
     diverged_step: np.ndarray
     checkpoint_steps: np.ndarray
 
+    @property
+    def data(self) -> dict:
+        """The ``data`` block of the run request the run was trained from (dataset, split, n,
+        seed, scaling, targets); ``{}`` for a run written without a request."""
+        return dict(self.config.get("extra", {}).get("data") or {})
+
     def member_specs(self) -> list[NetworkSpec]:
         """The spec each member was initialized from (``spec`` unless ``member_inits``)."""
         inits = self.config.get("member_inits") or [{}] * len(self.seeds)

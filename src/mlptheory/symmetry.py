@@ -11,9 +11,11 @@ NodeSort (sorensen2020 Sec. 3.2, Algorithm 1) orders the units of each hidden la
 *outgoing* weights, processing layers from last to first so that the outgoing weights of layer
 ``l`` are already expressed in the canonical order of layer ``l+1``. The thesis key is
 ``<W_{l+1}[:, j], (p^0, ..., p^{m-1})>`` (eq. 8); the exact alternative is a lexicographic
-order. Both break remaining ties by the complete bit content of the unit (outgoing weights,
-incoming weights, bias), so the canonical form is bitwise identical for every permutation of
-the input: units that tie completely are identical, and swapping them changes nothing.
+order. Both break remaining ties by the bits of the outgoing weights, the bias and the sorted
+incoming weights, none of which depends on the (not yet canonical) order of the previous layer,
+so the canonical form is bitwise identical for every permutation of the input, with one
+exception stated in :func:`nodesort`. Units that tie completely are identical, and swapping them
+changes nothing.
 """
 
 from __future__ import annotations
@@ -79,12 +81,26 @@ def power_keys(outgoing: np.ndarray, p: float) -> np.ndarray:
 
 
 def _unit_order(layers: list[Layer], layer: int, key: str, p: float | None) -> np.ndarray:
-    """Canonical order of the units of hidden layer ``layer`` (outgoing weights first)."""
+    """Canonical order of the units of hidden layer ``layer``.
+
+    Primary key: the outgoing weights (power key or lexicographic). Ties are broken by
+    quantities that do not depend on the order of the previous hidden layer, which is not
+    canonical yet when this layer is sorted (layers go last to first): the outgoing weights'
+    bits, the bias, then the *sorted* incoming weights (a multiset, invariant under any order of
+    the previous layer). Only the first hidden layer's incoming weights (over the fixed input
+    coordinates) are compared as vectors at once. The remaining case is broken by the incoming
+    weights as a vector, in the previous layer's current order: two units of a deeper layer
+    with identical outgoing weights and bias whose incoming weights are permutations of each
+    other but not identical (see :func:`nodesort`).
+    """
     w, b = layers[layer]
     outgoing = layers[layer + 1][0]  # [m, n]: column j = outgoing weights of unit j
-    content = [outgoing.T, w]  # rows: units
+    content = [outgoing.T]  # rows: units
     if b is not None:
         content.append(b[:, None])
+    if layer > 0:
+        content.append(np.sort(w, axis=1))
+    content.append(w)
     tie_break = _ordered_bits(np.concatenate(content, axis=1))
     # np.lexsort sorts by the last key first: primary key last
     sort_keys = [tie_break[:, k] for k in range(tie_break.shape[1] - 1, -1, -1)]
@@ -101,6 +117,12 @@ def nodesort(params, key: str = "lexicographic", p: float | None = None):
     ``key="power"`` is the thesis key with base ``p > 1``; ``key="lexicographic"`` compares the
     outgoing weight vectors coordinate by coordinate, exactly. Hidden layers are processed
     last to first. ``permute(params, perms)`` equals the returned params.
+
+    The result is the same for every hidden-unit permutation of ``params`` except in one case:
+    two units of a hidden layer other than the first with bitwise identical outgoing weights and
+    bias whose incoming weights are the same multiset in different positions. Their order then
+    follows the previous layer's order before it was sorted (trained float networks essentially
+    never have such pairs; Table 1 counts bitwise identical networks in ``n_zero``).
     """
     if key == "power" and p is None:
         raise ValueError("key='power' needs a base p > 1")

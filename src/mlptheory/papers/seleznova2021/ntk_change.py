@@ -12,8 +12,10 @@ import math
 
 import numpy as np
 import pandas as pd
+import torch
 
-from ...kernels import chi1, phase
+from ...experiment import training_data
+from ...kernels import chi1, empirical_ntk, phase
 from ...plotting import draw_phase_heatmap, fmt, phase_heatmap_grid
 from ...runs import read_run
 
@@ -30,11 +32,35 @@ def relative_change(theta_t, theta_0) -> np.ndarray:
             / np.linalg.norm(theta_0, axis=(-2, -1)))
 
 
-def ntk_change_rows(run_path) -> list[dict]:
-    """One row per member of an NTK-change run file: the change at each checkpoint step the run
-    was asked for (``rel_change_<step>``, NaN where the run ended before), at its end, and the
-    losses."""
+def baseline_loss(y) -> float:
+    """Loss ``1/(2S) sum_i ||y_i - y_mean||^2`` of the best constant predictor (the mean
+    training target), in the training loss convention (``mlptheory.training``)."""
+    y = np.asarray(y, dtype=np.float64)
+    return float(0.5 * ((y - y.mean(0)) ** 2).sum() / len(y))
+
+
+def critical_lr(model, x) -> np.ndarray:
+    """``2 S / lambda_max(Theta_0)`` per member: the largest stable rate of full-batch GD on the
+    loss ``1/(2S) sum ||f(x_i) - y_i||^2`` of the linearized network (the function-space step is
+    ``f <- f - (lr/S) Theta (f - y)``; Karakida et al. 2018, as the paper's choice of lr).
+    ``Theta`` is the full empirical NTK over inputs and outputs, ``[S * out, S * out]``."""
+    with torch.no_grad():
+        full = empirical_ntk(model, x, outputs="full")  # [E, S, S, out, out]
+    e, s, _, k, _ = full.shape
+    matrix = full.permute(0, 1, 3, 2, 4).reshape(e, s * k, s * k)
+    return (2.0 * s / torch.linalg.eigvalsh(matrix)[:, -1]).numpy()
+
+
+def ntk_change_rows(run_path, dataset_path) -> list[dict]:
+    """One row per member of an NTK-change run file: the change of the stored NTK (the trace
+    over the outputs) at each checkpoint step the run was asked for (``rel_change_<step>``, NaN
+    where the run ended before) and at its end; the losses at the start, their minimum and end,
+    the constant predictor's loss (``baseline_loss``) and the critical learning rate."""
     run = read_run(run_path)
+    x, y = training_data(dataset_path, run.data, dtype=torch.float64)
+    baseline = baseline_loss(y)
+    lr_crit = critical_lr(run.model(0), x.to(torch.float64 if run.spec.dtype == "float64"
+                                              else torch.float32))
     theta0 = run.checkpoint(0)["ntk"]
     final = int(run.checkpoint_steps[-1])
     asked = run.train.checkpoint_steps or ()
@@ -46,8 +72,10 @@ def ntk_change_rows(run_path) -> list[dict]:
         losses = run.losses[:, e]
         finite = losses[np.isfinite(losses)]
         row = dict(activation=spec.activation, width=spec.hidden[0], depth=spec.depth,
-                   sw2=spec.sw2, sb2=spec.sb2, lr=run.train.lr, seed=int(run.seeds[e]),
+                   sw2=spec.sw2, sb2=spec.sb2, lr=run.train.lr,
+                   lr_critical=float(lr_crit[e]), seed=int(run.seeds[e]),
                    steps_run=int(run.final_step[e]), stop_reason=run.status[e],
+                   initial_loss=float(losses[0]), baseline_loss=baseline,
                    min_loss=float(finite.min()) if finite.size else math.nan,
                    final_loss=float(finite[-1]) if finite.size else math.nan)
         for s in asked:
@@ -61,7 +89,8 @@ def ntk_change_rows(run_path) -> list[dict]:
 
 def table(params: dict, inputs, log=None) -> pd.DataFrame:
     """Every network of the run files of one (activation, width), in run order."""
-    return pd.DataFrame([row for path in inputs["runs"] for row in ntk_change_rows(path)])
+    return pd.DataFrame([row for path in inputs["runs"]
+                         for row in ntk_change_rows(path, inputs["dataset"])])
 
 
 def step_columns(frame: pd.DataFrame) -> dict[int, str]:
@@ -74,25 +103,40 @@ def _describe(frame: pd.DataFrame) -> tuple[str, float, int]:
     return frame["activation"].iloc[0], float(frame["sb2"].iloc[0]), int(frame["width"].iloc[0])
 
 
+MARKS = "above_critical"
+MARK_NOTE = r"$\circ$: lr > lr$_{crit}$ = 2S/$\lambda_{max}(\Theta_0)$"
+
+
+def _marked(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the cells to mark: the learning rate exceeds the critical one."""
+    return frame.assign(**{MARKS: frame["lr"] > frame["lr_critical"]})
+
+
 def draw_final(tables, params):
     """Figs. 3, 4: relative change at the end of training (a) and the minimal loss (b)."""
     import matplotlib.pyplot as plt
-    from matplotlib.colors import LinearSegmentedColormap
+    from matplotlib.colors import LinearSegmentedColormap, LogNorm
 
     frame = tables[0]
     act, sb2, width = _describe(frame)
     fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), constrained_layout=True)
-    mesh = draw_phase_heatmap(axes[0], frame, "rel_change_final", act, sb2)
+    mesh = draw_phase_heatmap(axes[0], _marked(frame), "rel_change_final", act, sb2, marks=MARKS)
     fig.colorbar(mesh, ax=axes[0], label=CHANGE)
     axes[0].set_title("a) relative NTK change at the end of training", fontsize=9)
     loss_cmap = LinearSegmentedColormap.from_list("loss", ["navy", "royalblue", "white",
                                                            "salmon", "darkred"])
-    mesh = draw_phase_heatmap(axes[1], frame, "min_loss", act, sb2, cmap=loss_cmap)
-    fig.colorbar(mesh, ax=axes[1], label="minimal loss")
-    axes[1].set_title("b) minimal loss reached", fontsize=9)
+    # minimal loss relative to the constant predictor's (white = 1, symmetric log colours): blue,
+    # below 1, the network learned something; red, it did not
+    relative = _marked(frame).assign(loss_ratio=frame["min_loss"] / frame["baseline_loss"])
+    finite = relative["loss_ratio"][np.isfinite(relative["loss_ratio"])]
+    spread = max(float(np.abs(np.log10(finite)).max()) if len(finite) else 1.0, 0.05)
+    mesh = draw_phase_heatmap(axes[1], relative, "loss_ratio", act, sb2, cmap=loss_cmap,
+                              norm=LogNorm(10**-spread, 10**spread), marks=MARKS)
+    fig.colorbar(mesh, ax=axes[1], label="minimal loss / constant predictor's loss")
+    axes[1].set_title("b) minimal loss reached (relative to predicting the mean)", fontsize=9)
     fig.suptitle(f"{act}, M = {width}, GD lr = {fmt(float(frame['lr'].iloc[0]))}, "
-                 f"{len(frame)} networks (dashed: $\\chi_1 = 1$; hatched: diverged)",
-                 fontsize=10)
+                 f"{len(frame)} networks (dashed: $\\chi_1 = 1$; hatched: diverged; "
+                 f"{MARK_NOTE})", fontsize=10)
     return fig, frame
 
 
@@ -100,11 +144,13 @@ def draw_steps(tables, params):
     """Figs. 8, 9: relative change after each checkpoint step, one panel per step."""
     frame = tables[0]
     act, sb2, width = _describe(frame)
-    panels = [(f"after {s} steps", frame.assign(value=frame[col]), act, sb2)
+    marked = _marked(frame)
+    panels = [(f"after {s} steps", marked.assign(value=frame[col]), act, sb2)
               for s, col in sorted(step_columns(frame).items()) if frame[col].notna().any()]
-    fig = phase_heatmap_grid([panels], "value", CHANGE,
+    fig = phase_heatmap_grid([panels], "value", CHANGE, marks=MARKS,
                              suptitle=f"Relative NTK change during training, {act}, M = {width} "
-                                      "(a network that stopped earlier shows its final value)")
+                                      "(a network that stopped earlier shows its final value; "
+                                      f"{MARK_NOTE})")
     return fig, frame
 
 
@@ -112,9 +158,10 @@ def draw_width(tables, params):
     """Figs. 10, 11: relative change at the end of training, one panel per width."""
     frame = pd.concat(tables, ignore_index=True)
     act, sb2, _ = _describe(frame)
-    panels = [(f"M = {w}", frame[frame.width == w].assign(value=lambda f: f.rel_change_final),
+    marked = _marked(frame)
+    panels = [(f"M = {w}", marked[marked.width == w].assign(value=lambda f: f.rel_change_final),
                act, sb2) for w in dict.fromkeys(frame.width)]
-    fig = phase_heatmap_grid([panels], "value", CHANGE,
+    fig = phase_heatmap_grid([panels], "value", CHANGE, marks=MARKS,
                              suptitle=f"Relative NTK change at the end of training, {act}, "
-                                      "by width")
+                                      f"by width ({MARK_NOTE})")
     return fig, frame

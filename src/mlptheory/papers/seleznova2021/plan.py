@@ -55,8 +55,8 @@ def training_requests(cfg: dict, base_seed: int) -> dict[str, dict]:
                         checkpoint_steps=tuple(int(s) for s in cfg["ntk_steps"]),
                         log_every=int(cfg["log_every"]))
     data = DataRequest(cfg["dataset"], split="train", n=int(cfg["n_train"]),
-                       seed=derive_seed(base_seed, PAPER, "train_subset"), unit_norm=True,
-                       targets="one_hot")
+                       seed=derive_seed(base_seed, PAPER, "train_subset"),
+                       scaling=cfg.get("input_scaling", "pixels"), targets="one_hot")
     info = dataset_info(cfg["dataset"])
     requests = {}
     for activation in cfg["activations"]:
@@ -144,7 +144,7 @@ def plan(config: dict) -> Plan:
             tables[width] = reg.table(
                 f"ntk_change_{act}_M{width}", f"{PKG}.ntk_change:table",
                 inputs={"runs": [run_file(PAPER, run_name(act, width, d))
-                                 for d in change["depths"]]})
+                                 for d in change["depths"]], "dataset": dataset})
         final, steps, by_width = CHANGE_FIGURES[act]
         main = [tables[int(change["width"])]]
         reg.figure(f"fig{final}_ntk_change_{act}", f"{PKG}.ntk_change:draw_final", main)

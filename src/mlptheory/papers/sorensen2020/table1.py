@@ -7,8 +7,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...datasets import dataset_info
+from ...runs import read_run
 from ...symmetry import count_identical_pairs, pairwise_distances
 from .networks import BASES, bases, load_networks
+
+# sorensen2020 Table 1 (1000 networks 784-512-10, TensorFlow/Keras): (min, max, mean) distance,
+# "Unsorted" and "Sorted" (NodeSort with the thesis' power key).
+THESIS = {("W1", "unsorted"): (82.12292, 83.69969, 82.89585),
+          ("W1", "sorted_power"): (81.64965, 83.78498, 82.65826),
+          ("W2", "unsorted"): (15.79031, 16.77915, 16.28864),
+          ("W2", "sorted_power"): (14.64832, 15.66162, 15.16187)}
+SETTINGS = ["n_networks", "epochs", "batch_size", "optimizer", "lr", "p"]
 
 
 def distance_stats(vectors: np.ndarray) -> dict:
@@ -32,14 +42,42 @@ def distance_table(in_bases: dict[str, list]) -> pd.DataFrame:
                                        "n_zero"])
 
 
+def training_settings(run_paths) -> dict:
+    """How the networks were trained, read from their run files: N, epochs, batch size,
+    optimizer and learning rate."""
+    runs = [read_run(p) for p in run_paths]
+    train = runs[0].train
+    n_train = dataset_info(runs[0].data["dataset"]).train_size
+    steps_per_epoch = -(-n_train // train.batch_size)
+    return {"n_networks": sum(len(r.seeds) for r in runs),
+            "epochs": round(train.max_steps / steps_per_epoch, 6),
+            "batch_size": train.batch_size, "optimizer": train.optimizer, "lr": train.lr}
+
+
 def table(params: dict, inputs, log=None) -> pd.DataFrame:
+    """Table 1 with the settings it was measured with (one column each)."""
     networks, _, _ = load_networks(inputs["runs"])
     frame = distance_table(bases(networks, params["p"], **({"log": log} if log else {})))
     if log is not None:
         log.info("\n%s", frame.to_string(index=False))
-    return frame
+    return frame.assign(**training_settings(inputs["runs"]), p=params["p"])
 
 
-def render(tables, params) -> pd.DataFrame:
-    """Table 1 as the paper shows it (CSV and markdown: the same rows)."""
-    return tables[0]
+def render(tables, params) -> tuple[pd.DataFrame, str]:
+    """Table 1: the CSV rows, and markdown with the settings and the thesis' values beside
+    ours (the thesis sorts with its power key: our ``sorted_power``)."""
+    frame = tables[0]
+    first = frame.iloc[0]
+    ours = frame.drop(columns=SETTINGS)
+    for k, stat in enumerate(("min", "max", "mean")):
+        ours[f"thesis {stat}"] = [THESIS.get((m, b), (np.nan,) * 3)[k]
+                                  for m, b in zip(frame.matrix, frame.basis, strict=True)]
+    settings = (f"{first.n_networks} networks 784-512-10 (ReLU), {first.optimizer} lr "
+                f"{first.lr:g}, batch {first.batch_size}, {first.epochs:g} epochs; power key "
+                f"base p = {first.p:g}. Thesis: 1000 networks, its training settings are not "
+                "stated beyond the architecture; its \"Sorted\" column is listed next to our "
+                "sorted_power rows.")
+    text = ("**sorensen2020 Table 1**: Euclidean distances between the weight matrices of all "
+            "pairs of networks.\n\n" + settings + "\n\n"
+            + ours.to_markdown(index=False, floatfmt=".5f") + "\n")
+    return frame, text
