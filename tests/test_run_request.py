@@ -3,8 +3,8 @@
 import pytest
 
 from mlptheory.datasets import DATASETS, dataset_info
-from mlptheory.papers import seleznova2021 as selez
-from mlptheory.papers import sorensen2020 as S2020
+from mlptheory.papers.seleznova2021 import plan as selez
+from mlptheory.papers.sorensen2020 import plan as S2020
 from mlptheory.run_request import DataRequest, RunRequest
 from mlptheory.spec import NetworkSpec
 from mlptheory.train_config import TrainConfig

@@ -155,7 +155,7 @@ def test_critical_lr_from_the_explicit_jacobian():
     for e in range(2):
         member = model.member(e)
         params = {k: v.detach() for k, v in member.named_parameters()}
-        jac = jacrev(lambda p: functional_call(member, p, (x,)))(params)
+        jac = jacrev(lambda p, m=member: functional_call(m, p, (x,)))(params)
         j = torch.cat([v.reshape(4 * 3, -1) for v in jac.values()], dim=1)
         lam = torch.linalg.eigvalsh(j @ j.T)[-1].item()
         np.testing.assert_allclose(got[e], 2 * 4 / lam, rtol=1e-12)

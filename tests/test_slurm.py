@@ -177,7 +177,7 @@ def test_smoke_dag_through_slurm_matches_local_run(slurm_cluster, workflow_dir, 
     planned = re.search(r"^total\s+(\d+)$", plan.stdout, flags=re.M)
     assert planned and len(jobs) == int(planned.group(1)), (jobs, plan.stdout)
     assert is_local("fetch_archives") and is_local("all")
-    assert is_local("seleznova2021_fig1_ntk_variance_relu")
+    assert is_local("seleznova2021_figure")
     assert not is_local("seleznova2021_table") and not is_local("train_run")
     for jobid, (rule, on_host) in jobs.items():
         assert on_host == is_local(rule), (rule, on_host)
