@@ -128,11 +128,14 @@ def draw_final(tables, params):
     # minimal loss relative to the constant predictor's (white = 1, symmetric log colours): blue,
     # below 1, the network learned something; red, it did not
     relative = _marked(frame).assign(loss_ratio=frame["min_loss"] / frame["baseline_loss"])
+    # one decade each way at most, so a trained cell (ratio ~0.5) stays visibly blue next to
+    # diverged ones (ratios up to 1e8 are clipped to the darkest red)
     finite = relative["loss_ratio"][np.isfinite(relative["loss_ratio"])]
-    spread = max(float(np.abs(np.log10(finite)).max()) if len(finite) else 1.0, 0.05)
+    spread = min(max(float(np.abs(np.log10(finite)).max()) if len(finite) else 1.0, 0.05), 1.0)
     mesh = draw_phase_heatmap(axes[1], relative, "loss_ratio", act, sb2, cmap=loss_cmap,
-                              norm=LogNorm(10**-spread, 10**spread), marks=MARKS)
-    fig.colorbar(mesh, ax=axes[1], label="minimal loss / constant predictor's loss")
+                              norm=LogNorm(10**-spread, 10**spread, clip=True), marks=MARKS)
+    fig.colorbar(mesh, ax=axes[1], label="minimal loss / constant predictor's loss",
+                 extend="both")
     axes[1].set_title("b) minimal loss reached (relative to predicting the mean)", fontsize=9)
     fig.suptitle(f"{act}, M = {width}, GD lr = {fmt(float(frame['lr'].iloc[0]))}, "
                  f"{len(frame)} networks (dashed: $\\chi_1 = 1$; hatched: diverged; "
