@@ -13,7 +13,9 @@ matrix product per layer, gradients written into persistent buffers; checked aga
 in the tests), so member ``e``'s gradient depends only on member ``e``. The update is the
 ``torch.optim`` optimizer applied to the stacked ``[E, ...]`` tensors; every supported optimizer
 (SGD with or without momentum, Adam, RMSProp, NAdam) is elementwise, so this equals ``E``
-separate optimizers. Optimizer step counters are shared, which is exact because all members
+separate optimizers. With per-member learning rates or eps (``TrainConfig.member_lr``,
+``member_eps``) the update is :class:`~mlptheory.optimizers.PerMemberOptimizer`, the same
+update with ``[E]`` hyperparameter tensors. Optimizer step counters are shared, which is exact because all members
 that are still training have taken the same number of steps.
 
 Step convention: at step ``t`` (0-based) the loss ``L(theta_t)`` of the current batch is
@@ -48,6 +50,7 @@ import numpy as np
 import torch
 
 from .models import EnsembleMLP, backprop_deltas, torch_dtype
+from .optimizers import PerMemberOptimizer
 from .seeding import derive_seed
 from .train_config import (  # noqa: F401  (re-exported: training.TrainConfig keeps working)
     LOSSES,
@@ -127,9 +130,23 @@ class EnsembleBackprop:
         return losses
 
 
-def make_optimizer(params, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
-    """A torch.optim optimizer over the stacked ensemble tensors (elementwise, so per member)."""
+def make_optimizer(params, config: TrainConfig, device: torch.device,
+                   n_members: int | None = None) -> torch.optim.Optimizer:
+    """A torch.optim optimizer over the stacked ensemble tensors (elementwise, so per member);
+    with ``member_lr`` / ``member_eps`` a :class:`~mlptheory.optimizers.PerMemberOptimizer`."""
     o = config.optimizer
+    if config.per_member:
+        for name in ("member_lr", "member_eps"):
+            values = getattr(config, name)
+            if values is not None and n_members is not None and len(values) != n_members:
+                raise ValueError(f"TrainConfig.{name} has {len(values)} values for an "
+                                 f"ensemble of {n_members} members")
+        e = len(config.member_lr if config.member_lr is not None else config.member_eps)
+        return PerMemberOptimizer(
+            params, o, lr=config.member_lr or (config.lr,) * e,
+            eps=config.member_eps or (config.eps,) * e, betas=config.betas, alpha=config.alpha,
+            momentum=config.momentum, nesterov=config.nesterov,
+            momentum_decay=config.momentum_decay)
     if o in ("gd", "sgd"):
         return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
                                nesterov=config.nesterov, fused=bool(config.fused))
@@ -363,8 +380,8 @@ class Trainer:
         self.order = BatchOrder(x, y, config.batch_size, config.drop_last, order_seeds)
         self.backprop = EnsembleBackprop(model)
         self.params = list(model.parameters())
-        self.optimizer = MaskedOptimizer(make_optimizer(self.params, config, x.device),
-                                         self.params)
+        self.optimizer = MaskedOptimizer(
+            make_optimizer(self.params, config, x.device, self.n_members), self.params)
         self.members = MemberStatus(self.n_members, config.tol, config.patience, self.log)
         self.schedule = checkpoint_schedule(config)
         self.step = 0
