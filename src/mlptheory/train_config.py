@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from .checks import reject_unknown_keys
 
-LOSSES = ("mse", "cross_entropy")
+LOSSES = ("mse", "mse_per_output", "cross_entropy")
 OPTIMIZERS = ("gd", "sgd", "adam", "rmsprop", "nadam")
 STATUS = ("running", "max_steps", "plateau", "diverged")
 MEMBER_KEYS = ("member_lr", "member_eps")

@@ -5,6 +5,9 @@ Losses, per network ``e`` and per step on a batch of ``S`` examples:
 
 * ``mse``: ``L_e = 1/(2S) sum_i ||f_e(x_i) - y_i||^2`` (the 1/2 convention of
   ``EXPERIMENTS.md``, seleznova2021 fig3: the gradient w.r.t. the output is ``(f - y)/S``);
+* ``mse_per_output``: ``L_e = 1/(2Sk) sum_i ||f_e(x_i) - y_i||^2``, the same averaged over the
+  ``k`` outputs too (an autoencoder's loss per pixel, so step sizes do not scale with the image
+  size; tsuchida2019);
 * ``cross_entropy``: ``L_e = 1/S sum_i [logsumexp f_e(x_i) - f_e(x_i)_{y_i}]`` (softmax
   cross-entropy, integer labels ``y``).
 
@@ -15,8 +18,8 @@ in the tests), so member ``e``'s gradient depends only on member ``e``. The upda
 (SGD with or without momentum, Adam, RMSProp, NAdam) is elementwise, so this equals ``E``
 separate optimizers. With per-member learning rates or eps (``TrainConfig.member_lr``,
 ``member_eps``) the update is :class:`~mlptheory.optimizers.PerMemberOptimizer`, the same
-update with ``[E]`` hyperparameter tensors. Optimizer step counters are shared, which is exact because all members
-that are still training have taken the same number of steps.
+update with ``[E]`` hyperparameter tensors. Optimizer step counters are shared, which is exact
+because all members that are still training have taken the same number of steps.
 
 Step convention: at step ``t`` (0-based) the loss ``L(theta_t)`` of the current batch is
 recorded, then ``theta_t -> theta_{t+1}``. A checkpoint at step ``s`` holds ``theta_s``.
@@ -77,12 +80,13 @@ def resolve_device(device: str = "auto") -> torch.device:
 def member_losses(out: torch.Tensor, y: torch.Tensor, loss: str):
     """Per-member losses ``[E]`` and ``dL_e/df_e`` (the module docstring's two losses).
 
-    ``out [E, S, k]``; ``y [E or 1, S, k]`` (mse) or integer labels ``[E or 1, S]``.
+    ``out [E, S, k]``; ``y [E or 1, S, k]`` (mse, mse_per_output) or integer labels ``[E or 1, S]``.
     """
     s = out.shape[1]
-    if loss == "mse":
+    if loss in ("mse", "mse_per_output"):
         diff = out - y
-        return 0.5 * diff.pow(2).sum(dim=(1, 2)) / s, diff / s
+        n = s if loss == "mse" else s * out.shape[2]
+        return 0.5 * diff.pow(2).sum(dim=(1, 2)) / n, diff / n
     logp = torch.log_softmax(out, dim=-1)
     labels = y.expand(out.shape[0], s).unsqueeze(-1)
     losses = -logp.gather(-1, labels).squeeze(-1).sum(1) / s
