@@ -154,7 +154,7 @@ def _select(frame: pd.DataFrame, setting: dict) -> pd.DataFrame:
 
 def _image(values, shape):
     img = np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0).reshape(shape)
-    return img if len(shape) == 3 else img
+    return img
 
 
 def draw(tables, params):
@@ -162,7 +162,6 @@ def draw(tables, params):
     reconstructions (originals above, reconstructions below)."""
     import matplotlib.pyplot as plt
     from matplotlib import cm
-    from matplotlib.colors import LogNorm
 
     kernels = pd.concat([t for t in tables if "k_measured" in t], ignore_index=True)
     recon = pd.concat([t for t in tables if "reconstruction" in t], ignore_index=True)
@@ -170,8 +169,8 @@ def draw(tables, params):
     kernels["layer"] = kernels.layer.astype(str)
     layers = sorted((v for v in kernels.layer.unique() if v != "full"), key=int) + ["full"]
     steps = sorted(kernels.step.unique())
-    norm = LogNorm(vmin=max(steps[1] if len(steps) > 1 else 1, 1), vmax=max(steps[-1], 2))
-    cmap = cm.coolwarm
+    # blue (t = 0) to red (the last checkpoint), evenly by checkpoint: t is roughly log-spaced
+    colors = {s: cm.coolwarm(i / max(len(steps) - 1, 1)) for i, s in enumerate(steps)}
     rows = params["rows"]
     shape = tuple(params["image_shape"])
     ncols = len(layers) + 1
@@ -187,8 +186,7 @@ def draw(tables, params):
             cell = sub[sub.layer == layer]
             for step in steps:
                 pts = cell[cell.step == step]
-                color = cmap(norm(max(step, norm.vmin)))
-                ax.scatter(pts.theta_achieved, pts.k_measured, s=2, color=color, alpha=0.6,
+                ax.scatter(pts.theta_achieved, pts.k_measured, s=2, color=colors[step], alpha=0.6,
                            label=f"t={step}")
             if layer == "full":
                 ax.plot(grid, composed_arccos(grid, len(layers) - 1), "k", lw=1)
