@@ -186,8 +186,9 @@ def bench_sweep(width: int = 784, depth: int = 4, optimizer: str = "adam",
                              dev)
         t_separate += _timed(lambda s=stop: [t.run(pause_at=s if s < steps else None)
                                              for t in separate], dev)
-    diff = max(float((ensemble.model.weights[l][e] - t.model.weights[l][0]).abs().max())
-               for e, t in enumerate(separate) for l in range(depth))
+    with torch.no_grad():
+        diff = max(float((ensemble.model.weights[k][e] - t.model.weights[k][0]).abs().max())
+                   for e, t in enumerate(separate) for k in range(depth))
     for name, t in (("batched sweep (PerMemberOptimizer)", t_ensemble),
                     (f"{n} separate runs (torch.optim)", t_separate)):
         print(f"{name}: {t:.2f} s, {t / (steps * n) * 1e3:.1f} ms per network-step, "

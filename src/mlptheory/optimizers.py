@@ -50,6 +50,15 @@ class PerMemberOptimizer(torch.optim.Optimizer):
         self.member_lr = [float(v) for v in lr]
         self.member_eps = [float(v) for v in eps]
         self._per_param: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        # scratch tensors shaped like each parameter, reused every step (not optimizer state:
+        # nothing in them survives a step, so they stay out of state_dict and resume files)
+        self._scratch: dict[tuple[int, int], torch.Tensor] = {}
+
+    def _buffer(self, p: torch.Tensor, slot: int = 0) -> torch.Tensor:
+        key = (id(p), slot)
+        if key not in self._scratch:
+            self._scratch[key] = torch.empty_like(p)
+        return self._scratch[key]
 
     def _member(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``lr``, ``eps`` as ``[E, 1, ...]`` tensors broadcasting over ``p``."""
@@ -85,7 +94,7 @@ class PerMemberOptimizer(torch.optim.Optimizer):
             else:
                 buf.mul_(momentum).add_(grad)
             grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
-        p.sub_(lr * grad)
+        p.sub_(torch.mul(grad, lr, out=self._buffer(p)))
 
     def _adam(self, p, group):
         lr, eps = self._member(p)
@@ -102,8 +111,10 @@ class PerMemberOptimizer(torch.optim.Optimizer):
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-        denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-        p.sub_((lr / bias_correction1) * exp_avg / denom)
+        update = self._buffer(p)
+        torch.sqrt(exp_avg_sq, out=update).div_(bias_correction2_sqrt).add_(eps)  # denom
+        torch.div(exp_avg, update, out=update).mul_(lr / bias_correction1)
+        p.sub_(update)
 
     def _rmsprop(self, p, group):
         lr, eps = self._member(p)
@@ -115,8 +126,10 @@ class PerMemberOptimizer(torch.optim.Optimizer):
         grad, square_avg = p.grad, state["square_avg"]
         state["step"] += 1
         square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-        avg = square_avg.sqrt().add_(eps)
-        p.sub_(lr * grad / avg)
+        update = self._buffer(p)
+        torch.sqrt(square_avg, out=update).add_(eps)  # avg
+        torch.div(grad, update, out=update).mul_(lr)
+        p.sub_(update)
 
     def _nadam(self, p, group):
         lr, eps = self._member(p)
@@ -138,8 +151,11 @@ class PerMemberOptimizer(torch.optim.Optimizer):
         mu_product *= mu
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        denom = exp_avg_sq.div(bias_correction2).sqrt()
+        denom, update = self._buffer(p), self._buffer(p, 1)
+        torch.div(exp_avg_sq, bias_correction2, out=denom).sqrt_()
         mu_product_next = mu_product.item() * mu_next
         denom.add_(eps)
-        p.sub_((lr * ((1.0 - mu) / (1.0 - mu_product.item()))) * grad / denom)
-        p.sub_((lr * (mu_next / (1.0 - mu_product_next))) * exp_avg / denom)
+        torch.div(grad, denom, out=update).mul_(lr * ((1.0 - mu) / (1.0 - mu_product.item())))
+        p.sub_(update)
+        torch.div(exp_avg, denom, out=update).mul_(lr * (mu_next / (1.0 - mu_product_next)))
+        p.sub_(update)
