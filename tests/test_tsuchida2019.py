@@ -106,6 +106,8 @@ def test_plan_trains_one_ensemble_per_family_with_per_member_hyperparameters():
     cfg = config["tsuchida2019"]
     result = plan(config)
     assert set(result.runs) == {f"autoencoder_{f}" for f in ("adam", "sgd", "rmsprop", "nadam")}
+    for request in result.runs.values():
+        assert RunRequest.from_dict(request).to_dict() == request
     adam = RunRequest.from_dict(result.runs["autoencoder_adam"])
     assert list(adam.train.member_eps) == cfg["optimizers"]["adam"]["eps"]
     assert adam.train.member_lr is None and adam.data.targets == "reconstruction"
