@@ -13,6 +13,7 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/training.smk"
+include: "rules/tsuchida2019.smk"
 include: "rules/seleznova2021.smk"
 include: "rules/sorensen2020.smk"
 

@@ -55,3 +55,17 @@ def test_cost_model_runs_on_a_tiny_config(tmp_path, capsys):
     # Fig. 7's sb2 = 1 panel at the Fig. 1 width reuses the Fig. 1 cells: 4 + 4 + 1 (Fig. 2)
     assert "NTK variance: 9 cells" in out
     assert "NTK change: estimated" in out
+
+
+def test_bench_sweep_tiny_run_matches_separate_runs(capsys):
+    """`mlptheory bench sweep`: the batched per-member sweep and the separate torch.optim runs
+    end at the same weights (float32 rounding) and the ratio is printed last."""
+    from mlptheory.cli import main
+
+    torch.set_num_threads(1)
+    main(["bench", "sweep", "--width", "16", "--depth", "3", "--values", "1e-16", "1.0",
+          "--steps", "4", "--batch-size", "8"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith("sweep: ") and "2 settings, width 16, depth 3" in lines[-1]
+    diff = float(lines[-2].split("steps: ")[1].split()[0])
+    assert diff < 1e-5

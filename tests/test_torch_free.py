@@ -16,6 +16,7 @@ PLANNING_MODULES = [
     "mlptheory.datasets",
     "mlptheory.run_request",
     "mlptheory.params",
+    "mlptheory.papers.tsuchida2019.plan",
 ]
 
 

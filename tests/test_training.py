@@ -265,3 +265,20 @@ def test_per_member_order_needs_seeds_and_device_is_checked():
         assert resolve_device("auto").type == "cpu"
         with pytest.raises(RuntimeError, match="cuda"):
             resolve_device("cuda")
+
+
+def test_mse_per_output_is_the_mse_averaged_over_outputs_with_its_autograd_gradient():
+    """``mse_per_output`` (tsuchida2019's autoencoder loss): 1/(2Sk) sum ||f - y||^2 and its
+    gradient, against a direct float64 computation and autograd."""
+    from mlptheory.training import member_losses
+
+    gen = torch.Generator().manual_seed(0)
+    out = torch.randn(3, 5, 7, dtype=torch.float64, generator=gen, requires_grad=True)
+    y = torch.rand(1, 5, 7, dtype=torch.float64, generator=gen)
+    losses, grad = member_losses(out, y, "mse_per_output")
+    direct = ((out - y) ** 2).sum(dim=(1, 2)) / (2 * 5 * 7)
+    torch.testing.assert_close(losses, direct, rtol=0, atol=1e-15)
+    (auto,) = torch.autograd.grad(direct.sum(), out)
+    torch.testing.assert_close(grad, auto, rtol=0, atol=1e-15)
+    mse, _ = member_losses(out, y, "mse")
+    torch.testing.assert_close(mse / 7, losses, rtol=1e-15, atol=0)

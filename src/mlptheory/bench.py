@@ -1,5 +1,11 @@
-"""Benchmarks, one subcommand each: ``mlptheory bench {ensemble,ntk} [--help]`` (alias
+"""Benchmarks, one subcommand each: ``mlptheory bench {ensemble,sweep,ntk} [--help]`` (alias
 ``python -m mlptheory.bench``).
+
+``sweep``: an optimizer sweep with per-member hyperparameters (tsuchida2019: Adam eps values, or
+SGD learning rates, on the bias-free ReLU autoencoder) trained (a) as one batched ensemble with
+:class:`~mlptheory.optimizers.PerMemberOptimizer` and (b) as separate runs, one single-network
+:class:`~mlptheory.training.Trainer` per setting with torch.optim; same initialization and
+minibatches, so the weights agree to rounding. Last line: ``sweep: <ratio>x faster (...)``.
 
 ``ntk``: empirical NTK, structured vs jacobian vs ntk_vp (:mod:`mlptheory.kernels.bench`).
 
@@ -144,8 +150,60 @@ def bench_ensemble(n_networks: int = 100, steps: int = 100, batch_size: int = 32
     return ratio
 
 
+def bench_sweep(width: int = 784, depth: int = 4, optimizer: str = "adam",
+                values=(1e-16, 1e-12, 1e-8, 1e-4, 1.0), steps: int = 20,
+                batch_size: int = 256, threads: int = 1, device: str = "cpu",
+                chunk: int = 5) -> float:
+    """Per-member-hyperparameter ensemble vs separate runs (module docstring); returns the
+    speed ratio. ``values``: eps values (adaptive optimizers) or learning rates (``sgd``)."""
+    torch.set_num_threads(threads)
+    dev = resolve_device(device)
+    values = [float(v) for v in values]
+    n = len(values)
+    spec = NetworkSpec(width, (width,) * (depth - 1), width, bias=False, init="he",
+                       dtype="float32")
+    x = torch.as_tensor(np.random.default_rng(0).random((8 * batch_size, width),
+                                                        dtype=np.float32), device=dev)
+    swept = "lr" if optimizer == "sgd" else "eps"
+    common = dict(optimizer=optimizer, loss="mse_per_output", batch_size=batch_size,
+                  max_steps=steps, data_order="shared", log_every=0)
+    base_lr = 0.1 if optimizer == "sgd" else 1e-3
+    sweep_config = TrainConfig(lr=base_lr, **common, **{f"member_{swept}": values})
+    flops = 6 * batch_size * depth * width**2  # forward + backward matrix products per network
+    print(f"{n} autoencoders {spec.widths} (no bias, ReLU), {optimizer} {swept} in {values}, "
+          f"batch {batch_size}, {steps} steps in chunks of {chunk}, float32, {threads} "
+          f"thread(s), device {dev}; {flops / 1e9:.2f} GFLOP per network-step")
+    ensemble = Trainer(EnsembleMLP.from_members([MLP(spec, seed=0) for _ in values]).to(dev),
+                       x, x, sweep_config)
+    separate = [Trainer(EnsembleMLP.from_members([MLP(spec, seed=0)]).to(dev), x, x,
+                        TrainConfig(lr=v if swept == "lr" else base_lr,
+                                    **({"eps": v} if swept == "eps" else {}), **common))
+                for v in values]
+    t_ensemble = t_separate = 0.0
+    for start in range(0, steps, chunk):
+        stop = min(start + chunk, steps)
+        t_ensemble += _timed(lambda s=stop: ensemble.run(pause_at=s if s < steps else None),
+                             dev)
+        t_separate += _timed(lambda s=stop: [t.run(pause_at=s if s < steps else None)
+                                             for t in separate], dev)
+    with torch.no_grad():
+        diff = max(float((ensemble.model.weights[k][e] - t.model.weights[k][0]).abs().max())
+                   for e, t in enumerate(separate) for k in range(depth))
+    for name, t in (("batched sweep (PerMemberOptimizer)", t_ensemble),
+                    (f"{n} separate runs (torch.optim)", t_separate)):
+        print(f"{name}: {t:.2f} s, {t / (steps * n) * 1e3:.1f} ms per network-step, "
+              f"{flops * steps * n / t / 1e9:.1f} GFLOP/s")
+    print(f"max |weight difference| sweep vs separate after {steps} steps: {diff:.1e} "
+          "(float32 rounding)")
+    ratio = t_separate / t_ensemble
+    print(f"sweep: {ratio:.2f}x faster ({n} settings, width {width}, depth {depth}, batch "
+          f"{batch_size}, {steps} steps, {dev}, {threads} thread(s): {t_ensemble:.2f} s vs "
+          f"{t_separate:.2f} s)")
+    return ratio
+
+
 def add_subcommands(sub) -> None:
-    """The ``ensemble`` and ``ntk`` benchmarks as subcommands of ``mlptheory bench``."""
+    """The ``ensemble``, ``sweep`` and ``ntk`` benchmarks as subcommands of ``mlptheory bench``."""
     p = sub.add_parser("ensemble", help="batched ensemble vs a loop over separate modules")
     p.add_argument("--networks", type=int, default=100)
     p.add_argument("--steps", type=int, default=100)
@@ -155,6 +213,20 @@ def add_subcommands(sub) -> None:
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=lambda a: bench_ensemble(a.networks, a.steps, a.batch_size, a.data,
                                                  a.threads, a.device))
+
+    sw = sub.add_parser("sweep", help="per-member optimizer sweep vs separate runs "
+                        "(tsuchida2019 autoencoder)")
+    sw.add_argument("--width", type=int, default=784)
+    sw.add_argument("--depth", type=int, default=4)
+    sw.add_argument("--optimizer", default="adam", choices=["adam", "rmsprop", "nadam", "sgd"])
+    sw.add_argument("--values", type=float, nargs="+", default=[1e-16, 1e-12, 1e-8, 1e-4, 1.0],
+                    help="eps values (adam, rmsprop, nadam) or learning rates (sgd)")
+    sw.add_argument("--steps", type=int, default=20)
+    sw.add_argument("--batch-size", type=int, default=256)
+    sw.add_argument("--threads", type=int, default=1)
+    sw.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    sw.set_defaults(func=lambda a: bench_sweep(a.width, a.depth, a.optimizer, a.values, a.steps,
+                                               a.batch_size, a.threads, a.device))
 
     from .kernels.bench import add_ntk_arguments, bench_ntk
 

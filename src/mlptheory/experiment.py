@@ -27,6 +27,8 @@ def training_data(dataset_path, data: DataRequest | dict, dtype=torch.float64):
     targets = data.value("targets")
     if targets == "labels":
         return x, labels
+    if targets == "reconstruction":
+        return x, x.clone()
     if targets == "signed":
         return x, signed_targets(labels, dtype=dtype)
     return x, one_hot(labels, data.n_classes, dtype=dtype)

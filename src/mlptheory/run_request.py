@@ -14,8 +14,9 @@ gets the plain dict of :meth:`RunRequest.to_dict` as the rule's parameter (it ha
       "init": [{"sw2": 1.0, "sb2": 1.0}, ...]    # optional, one per seed: member e is drawn
     }                                            # from spec.replace(**init[e]) (standard param.)
 
-``targets``: ``one_hot`` (MSE on one-hot vectors), ``signed`` (MSE on +-1, two classes) or
-``labels`` (integer labels for cross-entropy). Optional keys left out of a request stay out of
+``targets``: ``one_hot`` (MSE on one-hot vectors), ``signed`` (MSE on +-1, two classes),
+``labels`` (integer labels for cross-entropy) or ``reconstruction`` (the inputs themselves: an
+autoencoder, MSE). Optional keys left out of a request stay out of
 its dict, so ``RunRequest.from_dict(d).to_dict() == d`` and the run's config hash is unchanged.
 """
 
@@ -28,7 +29,7 @@ from .datasets import DATASETS, INPUT_SCALINGS
 from .spec import NetworkSpec
 from .train_config import TrainConfig
 
-TARGETS = ("one_hot", "signed", "labels")
+TARGETS = ("one_hot", "signed", "labels", "reconstruction")
 MEASURES = ("ntk",)
 MEMBER_INIT_KEYS = ("sw2", "sb2")
 

@@ -10,9 +10,10 @@ from dataclasses import asdict, dataclass, field
 
 from .checks import reject_unknown_keys
 
-LOSSES = ("mse", "cross_entropy")
+LOSSES = ("mse", "mse_per_output", "cross_entropy")
 OPTIMIZERS = ("gd", "sgd", "adam", "rmsprop", "nadam")
 STATUS = ("running", "max_steps", "plateau", "diverged")
+MEMBER_KEYS = ("member_lr", "member_eps")
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,10 @@ class TrainConfig:
     ``optimizer``: ``gd`` (full-batch gradient descent, needs ``batch_size=None``), ``sgd``
     (``momentum``, ``nesterov``), ``adam`` (``betas``, ``eps``), ``rmsprop`` (``alpha``,
     ``eps``, ``momentum``), ``nadam`` (``betas``, ``eps``, ``momentum_decay``); all with
-    PyTorch's definitions. ``batch_size=None`` means full batch. ``checkpoint_steps`` (explicit)
+    PyTorch's definitions. ``member_lr`` / ``member_eps`` (one value per ensemble member, or
+    None) replace ``lr`` / ``eps`` member by member (:class:`~mlptheory.optimizers.
+    PerMemberOptimizer`): a hyperparameter sweep trains as one ensemble. ``batch_size=None`` means
+    full batch. ``checkpoint_steps`` (explicit)
     or ``checkpoints_per_decade`` (log-spaced, see :func:`checkpoint_schedule`); the final step is
     always a checkpoint. ``tol`` and ``patience`` together enable the plateau stop rule.
     """
@@ -47,6 +51,8 @@ class TrainConfig:
     checkpoints_per_decade: int | None = None
     log_every: int = 1000
     fused: bool = True
+    member_lr: tuple[float, ...] | None = None
+    member_eps: tuple[float, ...] | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self):
@@ -54,7 +60,18 @@ class TrainConfig:
         if self.checkpoint_steps is not None:
             object.__setattr__(self, "checkpoint_steps",
                                tuple(sorted({int(s) for s in self.checkpoint_steps})))
+        for name in MEMBER_KEYS:
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
         problems = []
+        if self.member_lr is not None and not all(v > 0 for v in self.member_lr):
+            problems.append(f"member_lr must all be > 0, got {list(self.member_lr)}")
+        if self.member_eps is not None and not all(v >= 0 for v in self.member_eps):
+            problems.append(f"member_eps must all be >= 0, got {list(self.member_eps)}")
+        if (self.member_lr is not None and self.member_eps is not None
+                and len(self.member_lr) != len(self.member_eps)):
+            problems.append(f"member_lr has {len(self.member_lr)} values but member_eps "
+                            f"{len(self.member_eps)}")
         if self.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer={self.optimizer!r}, expected one of {OPTIMIZERS}")
         if self.loss not in LOSSES:
@@ -85,9 +102,19 @@ class TrainConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["betas"] = list(self.betas)
+        for name in MEMBER_KEYS:  # left out when unset: older run requests keep their hash
+            if data[name] is None:
+                del data[name]
+            else:
+                data[name] = list(data[name])
         if self.checkpoint_steps is not None:
             data["checkpoint_steps"] = list(self.checkpoint_steps)
         return data
+
+    @property
+    def per_member(self) -> bool:
+        """Whether learning rate or eps differ per member."""
+        return self.member_lr is not None or self.member_eps is not None
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:

@@ -5,6 +5,9 @@ Losses, per network ``e`` and per step on a batch of ``S`` examples:
 
 * ``mse``: ``L_e = 1/(2S) sum_i ||f_e(x_i) - y_i||^2`` (the 1/2 convention of
   ``EXPERIMENTS.md``, seleznova2021 fig3: the gradient w.r.t. the output is ``(f - y)/S``);
+* ``mse_per_output``: ``L_e = 1/(2Sk) sum_i ||f_e(x_i) - y_i||^2``, the same averaged over the
+  ``k`` outputs too (an autoencoder's loss per pixel, so step sizes do not scale with the image
+  size; tsuchida2019);
 * ``cross_entropy``: ``L_e = 1/S sum_i [logsumexp f_e(x_i) - f_e(x_i)_{y_i}]`` (softmax
   cross-entropy, integer labels ``y``).
 
@@ -13,8 +16,10 @@ matrix product per layer, gradients written into persistent buffers; checked aga
 in the tests), so member ``e``'s gradient depends only on member ``e``. The update is the
 ``torch.optim`` optimizer applied to the stacked ``[E, ...]`` tensors; every supported optimizer
 (SGD with or without momentum, Adam, RMSProp, NAdam) is elementwise, so this equals ``E``
-separate optimizers. Optimizer step counters are shared, which is exact because all members
-that are still training have taken the same number of steps.
+separate optimizers. With per-member learning rates or eps (``TrainConfig.member_lr``,
+``member_eps``) the update is :class:`~mlptheory.optimizers.PerMemberOptimizer`, the same
+update with ``[E]`` hyperparameter tensors. Optimizer step counters are shared, which is exact
+because all members that are still training have taken the same number of steps.
 
 Step convention: at step ``t`` (0-based) the loss ``L(theta_t)`` of the current batch is
 recorded, then ``theta_t -> theta_{t+1}``. A checkpoint at step ``s`` holds ``theta_s``.
@@ -48,6 +53,7 @@ import numpy as np
 import torch
 
 from .models import EnsembleMLP, backprop_deltas, torch_dtype
+from .optimizers import PerMemberOptimizer
 from .seeding import derive_seed
 from .train_config import (  # noqa: F401  (re-exported: training.TrainConfig keeps working)
     LOSSES,
@@ -74,12 +80,13 @@ def resolve_device(device: str = "auto") -> torch.device:
 def member_losses(out: torch.Tensor, y: torch.Tensor, loss: str):
     """Per-member losses ``[E]`` and ``dL_e/df_e`` (the module docstring's two losses).
 
-    ``out [E, S, k]``; ``y [E or 1, S, k]`` (mse) or integer labels ``[E or 1, S]``.
+    ``out [E, S, k]``; ``y [E or 1, S, k]`` (mse, mse_per_output) or integer labels ``[E or 1, S]``.
     """
     s = out.shape[1]
-    if loss == "mse":
+    if loss in ("mse", "mse_per_output"):
         diff = out - y
-        return 0.5 * diff.pow(2).sum(dim=(1, 2)) / s, diff / s
+        n = s if loss == "mse" else s * out.shape[2]
+        return 0.5 * diff.pow(2).sum(dim=(1, 2)) / n, diff / n
     logp = torch.log_softmax(out, dim=-1)
     labels = y.expand(out.shape[0], s).unsqueeze(-1)
     losses = -logp.gather(-1, labels).squeeze(-1).sum(1) / s
@@ -127,9 +134,23 @@ class EnsembleBackprop:
         return losses
 
 
-def make_optimizer(params, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
-    """A torch.optim optimizer over the stacked ensemble tensors (elementwise, so per member)."""
+def make_optimizer(params, config: TrainConfig, device: torch.device,
+                   n_members: int | None = None) -> torch.optim.Optimizer:
+    """A torch.optim optimizer over the stacked ensemble tensors (elementwise, so per member);
+    with ``member_lr`` / ``member_eps`` a :class:`~mlptheory.optimizers.PerMemberOptimizer`."""
     o = config.optimizer
+    if config.per_member:
+        for name in ("member_lr", "member_eps"):
+            values = getattr(config, name)
+            if values is not None and n_members is not None and len(values) != n_members:
+                raise ValueError(f"TrainConfig.{name} has {len(values)} values for an "
+                                 f"ensemble of {n_members} members")
+        e = len(config.member_lr if config.member_lr is not None else config.member_eps)
+        return PerMemberOptimizer(
+            params, o, lr=config.member_lr or (config.lr,) * e,
+            eps=config.member_eps or (config.eps,) * e, betas=config.betas, alpha=config.alpha,
+            momentum=config.momentum, nesterov=config.nesterov,
+            momentum_decay=config.momentum_decay)
     if o in ("gd", "sgd"):
         return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
                                nesterov=config.nesterov, fused=bool(config.fused))
@@ -363,8 +384,8 @@ class Trainer:
         self.order = BatchOrder(x, y, config.batch_size, config.drop_last, order_seeds)
         self.backprop = EnsembleBackprop(model)
         self.params = list(model.parameters())
-        self.optimizer = MaskedOptimizer(make_optimizer(self.params, config, x.device),
-                                         self.params)
+        self.optimizer = MaskedOptimizer(
+            make_optimizer(self.params, config, x.device, self.n_members), self.params)
         self.members = MemberStatus(self.n_members, config.tol, config.patience, self.log)
         self.schedule = checkpoint_schedule(config)
         self.step = 0

@@ -1,0 +1,68 @@
+"""tsuchida2019 Fig. 5: at the last checkpoint, per layer, ``Delta k`` (mean squared error of the
+measured normalized kernel to the arc-cosine kernel on Procedure 1 pairs *without* the lettered
+steps, Sec. 5.2) and ``Delta W = (E^n)^2 = max_j (mean_i W_ji)^2``, each min-max normalized to
+[0, 1] over the sweep of one optimizer family and one layer, as in the paper. The raw values
+stay in the CSV (``delta_k_raw``, ``delta_w_raw``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .plan import FAMILIES
+
+
+def min_max(values: pd.Series) -> pd.Series:
+    """``(v - min) / (max - min)`` over the finite values (0 where they are all equal)."""
+    lo, hi = np.nanmin(values), np.nanmax(values)
+    return (values - lo) / (hi - lo) if hi > lo else values * 0.0
+
+
+def sweep_table(kernels: pd.DataFrame, weights: pd.DataFrame, inputs: str) -> pd.DataFrame:
+    """Rows ``optimizer, eps, lr, member, status, layer, step, delta_k_raw, delta_w_raw,
+    delta_k, delta_w`` at the last checkpoint of each family's run (numbered layers only)."""
+    kernels = kernels[(kernels.inputs == inputs) & (kernels.layer.astype(str) != "full")].copy()
+    kernels["layer"] = kernels.layer.astype(int)
+    # each family's last checkpoint (a run whose members all diverged ends early)
+    kernels = kernels[kernels.step == kernels.groupby("optimizer").step.transform("max")]
+    weights = weights[weights.step == weights.groupby("optimizer").step.transform("max")]
+    keys = ["optimizer", "eps", "lr", "member", "status", "layer", "step"]
+    dk = ((kernels.k_measured - kernels.k_arccos) ** 2).groupby(
+        [kernels[k] for k in keys]).mean().rename("delta_k_raw").reset_index()
+    w = weights[keys + ["en_squared"]].rename(
+        columns={"en_squared": "delta_w_raw"})
+    out = dk.merge(w, on=keys, how="outer", validate="one_to_one")
+    group = out.groupby(["optimizer", "layer"])
+    out["delta_k"] = group.delta_k_raw.transform(min_max)
+    out["delta_w"] = group.delta_w_raw.transform(min_max)
+    return out.sort_values(["optimizer", "layer", "eps", "lr"]).reset_index(drop=True)
+
+
+def draw(tables, params):
+    """One row per optimizer family (present in the tables), ``Delta k`` and ``Delta W`` vs the
+    swept hyperparameter, one line per layer."""
+    import matplotlib.pyplot as plt
+
+    kernels = pd.concat([t for t in tables if "k_measured" in t], ignore_index=True)
+    weights = pd.concat([t for t in tables if "en_squared" in t], ignore_index=True)
+    frame = sweep_table(kernels, weights, params["inputs"])
+    families = [f for f in FAMILIES if f in set(frame.optimizer)]
+    fig, axes = plt.subplots(len(families), 2, figsize=(8, 2.6 * len(families)),
+                             squeeze=False)
+    for r, family in enumerate(families):
+        swept = params["swept"][family]
+        sub = frame[frame.optimizer == family]
+        for c, (value, label) in enumerate((("delta_k", "Delta k"), ("delta_w", "Delta W"))):
+            ax = axes[r, c]
+            for layer, one in sub.groupby("layer"):
+                one = one.sort_values(swept)
+                x = one[swept].to_numpy()
+                ax.plot(x, one[value], "o-", ms=3, label=f"layer {layer}")
+            ax.set_xscale("log")
+            ax.set_ylim(-0.05, 1.05)
+            ax.set_xlabel(swept)
+            ax.set_ylabel(f"{label} (normalized)")
+            ax.set_title(f"{family}, t = {int(sub.step.max())}", fontsize=9)
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig, frame
