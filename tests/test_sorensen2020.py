@@ -218,3 +218,17 @@ def test_smoke_workflow_reproduces_the_thesis_findings(smoke_workflow):
     assert mid["weight_matching"] < mid["naive"] and mid["weight_matching"] < mid["nodesort"]
     for name in ("fig2_sorted_points", "averaging", "barrier"):
         assert (out / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_table1_markdown_lists_settings_and_the_thesis_values_beside_ours():
+    params = random_stack(3, 0)
+    frame = table1.distance_table(networks.bases(params, 2.0)).assign(
+        n_networks=3, epochs=5.0, batch_size=32, optimizer="adam", lr=1e-3, p=2.0)
+    rows, text = table1.render([frame], {})
+    assert rows is frame
+    assert "3 networks 784-512-10 (ReLU), adam lr 0.001, batch 32, 5 epochs" in text
+    assert "base p = 2" in text
+    line = next(x for x in text.splitlines() if "| W1" in x and "sorted_power" in x)
+    assert line.rstrip(" |").endswith("81.64965 |     83.78498 |      82.65826")
+    lexi = next(x for x in text.splitlines() if "| W2" in x and "sorted_lexicographic" in x)
+    assert "nan" not in lexi

@@ -70,8 +70,9 @@ def render(tables, params) -> tuple[pd.DataFrame, str]:
     first = frame.iloc[0]
     ours = frame.drop(columns=SETTINGS)
     for k, stat in enumerate(("min", "max", "mean")):
-        ours[f"thesis {stat}"] = [THESIS.get((m, b), (np.nan,) * 3)[k]
-                                  for m, b in zip(frame.matrix, frame.basis, strict=True)]
+        ours[f"thesis {stat}"] = pd.Series(  # None: the thesis has no such row (left empty)
+            [THESIS[(m, b)][k] if (m, b) in THESIS else None
+             for m, b in zip(frame.matrix, frame.basis, strict=True)], dtype=object)
     settings = (f"{first.n_networks} networks 784-512-10 (ReLU), {first.optimizer} lr "
                 f"{first.lr:g}, batch {first.batch_size}, {first.epochs:g} epochs; power key "
                 f"base p = {first.p:g}. Thesis: 1000 networks, its training settings are not "
@@ -79,5 +80,5 @@ def render(tables, params) -> tuple[pd.DataFrame, str]:
                 "sorted_power rows.")
     text = ("**sorensen2020 Table 1**: Euclidean distances between the weight matrices of all "
             "pairs of networks.\n\n" + settings + "\n\n"
-            + ours.to_markdown(index=False, floatfmt=".5f") + "\n")
+            + ours.to_markdown(index=False, floatfmt=".5f", missingval="") + "\n")
     return frame, text
