@@ -71,7 +71,7 @@ rule sorensen2020_paper_table:
         mem_mb=1000,
         runtime=10,
     params:
-        render=lambda wc: SORENSEN.paper_tables[wc.name].make,
-        table=lambda wc: SORENSEN.paper_tables[wc.name].params,
+        draw=lambda wc: SORENSEN.paper_tables[wc.name].make,
+        figure=lambda wc: SORENSEN.paper_tables[wc.name].params,
     script:
-        "../scripts/render_table.py"
+        "../scripts/draw_figure.py"

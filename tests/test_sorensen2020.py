@@ -224,7 +224,7 @@ def test_table1_markdown_lists_settings_and_the_thesis_values_beside_ours():
     params = random_stack(3, 0)
     frame = table1.distance_table(networks.bases(params, 2.0)).assign(
         n_networks=3, epochs=5.0, batch_size=32, optimizer="adam", lr=1e-3, p=2.0)
-    rows, text = table1.render([frame], {})
+    text, rows = table1.render([frame], {})
     assert rows is frame
     assert "3 networks 784-512-10 (ReLU), adam lr 0.001, batch 32, 5 epochs" in text
     assert "base p = 2" in text

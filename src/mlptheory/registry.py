@@ -62,7 +62,7 @@ class Table:
 class Figure:
     """A figure drawn from ``tables`` (names of registered tables, in order) by
     ``make(tables, params)`` -> ``(figure, plotted rows)``; as a table of the paper (see
-    :meth:`Registry.paper_table`), ``make`` returns ``(rows of the CSV, markdown text)``."""
+    :meth:`Registry.paper_table`), ``make`` returns ``(markdown text, rows of the CSV)``."""
 
     name: str
     make: str

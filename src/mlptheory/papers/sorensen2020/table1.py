@@ -63,9 +63,9 @@ def table(params: dict, inputs, log=None) -> pd.DataFrame:
     return frame.assign(**training_settings(inputs["runs"]), p=params["p"])
 
 
-def render(tables, params) -> tuple[pd.DataFrame, str]:
-    """Table 1: the CSV rows, and markdown with the settings and the thesis' values beside
-    ours (the thesis sorts with its power key: our ``sorted_power``)."""
+def render(tables, params) -> tuple[str, pd.DataFrame]:
+    """Table 1: markdown with the settings and the thesis' values beside ours (the thesis
+    sorts with its power key: our ``sorted_power``), and the CSV rows."""
     frame = tables[0]
     first = frame.iloc[0]
     ours = frame.drop(columns=SETTINGS)
@@ -81,4 +81,4 @@ def render(tables, params) -> tuple[pd.DataFrame, str]:
     text = ("**sorensen2020 Table 1**: Euclidean distances between the weight matrices of all "
             "pairs of networks.\n\n" + settings + "\n\n"
             + ours.to_markdown(index=False, floatfmt=".5f", missingval="") + "\n")
-    return frame, text
+    return text, frame
