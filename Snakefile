@@ -15,6 +15,7 @@ include: "rules/data.smk"
 include: "rules/training.smk"
 include: "rules/seleznova2021.smk"
 include: "rules/sorensen2020.smk"
+include: "rules/lee2019.smk"
 
 
 rule all:

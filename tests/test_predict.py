@@ -68,7 +68,8 @@ def test_closed_form_gd_matches_training_the_linearized_model(out):
     steps = [0, 1, 5, 20, 60]
     pred = gradient_descent_mse(theta, y.numpy(), f0, lr, theta_tx, f0t)
     hist = gradient_descent(linearize(net), x, y, lr, max(steps), steps, x_eval=xt)
-    train, test, disp = pred.train_outputs(steps), pred.test_outputs(steps), pred.displacement(steps)
+    train, test = pred.train_outputs(steps), pred.test_outputs(steps)
+    disp = pred.displacement(steps)
     for i, s in enumerate(steps):
         np.testing.assert_allclose(train[i], hist[s]["train"].numpy(), rtol=1e-8, atol=1e-10)
         np.testing.assert_allclose(test[i], hist[s]["eval"].numpy(), rtol=1e-8, atol=1e-10)
