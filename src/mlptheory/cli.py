@@ -1,4 +1,4 @@
-"""The ``mlptheory`` command: ``mlptheory bench {ensemble,ntk}`` and ``mlptheory cost``.
+"""The ``mlptheory`` command: ``mlptheory bench {ensemble,ntk,predict}`` and ``mlptheory cost``.
 
 Heavy modules (torch, the benchmarks) are imported only by the subcommand that runs.
 """
