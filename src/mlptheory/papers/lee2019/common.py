@@ -99,6 +99,6 @@ def log_steps(max_steps: int, per_decade: int) -> list[int]:
     """0 and ``per_decade`` log-spaced steps per decade up to ``max_steps`` (included)."""
     if max_steps < 1:
         return [0]
-    grid = np.unique(np.round(np.logspace(0, np.log10(max_steps),
-                                          int(per_decade * np.log10(max_steps)) + 2)))
+    decades = np.log10(max_steps)
+    grid = np.unique(np.round(np.logspace(0, decades, int(round(per_decade * decades)) + 1)))
     return sorted({0, *map(int, grid), int(max_steps)})
