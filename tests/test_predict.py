@@ -153,3 +153,16 @@ def test_monte_carlo_kernels_average_the_empirical_kernels():
     k_inf, th_inf = nngp_ntk(spec, x.numpy())
     assert np.linalg.norm(k - k_inf) / np.linalg.norm(k_inf) < 0.02
     assert np.linalg.norm(th - th_inf) / np.linalg.norm(th_inf) < 0.02
+
+
+def test_bench_predict_tiny_run(capsys):
+    import re
+
+    from mlptheory.cli import main
+
+    main(["bench", "predict", "--width", "16", "--n", "8", "--steps", "5", "--n-kernel", "32",
+          "--times", "10"])
+    out = capsys.readouterr().out
+    diffs = [float(d) for d in re.findall(r"max \|difference\| ([0-9.e+-]+)", out)]
+    assert len(diffs) == 2 and max(diffs) < 1e-10, out
+    assert "linearize:" in out and "predict:" in out
