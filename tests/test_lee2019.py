@@ -83,3 +83,15 @@ def test_plan_registers_the_five_figures():
                                           "figS9_kernel_convergence"])
     assert len(reg.figures["figS9_kernel_convergence"].tables) == len(
         config["lee2019"]["kernel_convergence"]["widths"])
+
+
+@pytest.mark.parametrize("classes, message", [(["airplane", "zebra"], "'zebra' is not a class"),
+                                              (["horse", "7"], "two different classes")])
+def test_plan_rejects_bad_classes_naming_the_key(classes, message):
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    config["lee2019"]["classes"] = classes
+    with pytest.raises(ValueError, match="lee2019.classes") as err:
+        plan(config)
+    assert message in str(err.value)

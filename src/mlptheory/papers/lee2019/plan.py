@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...datasets import dataset_info
 from ...registry import Registry, dataset_file
 
 PAPER = "lee2019"
@@ -39,9 +40,28 @@ def data_params(cfg: dict, seed: int) -> dict:
             "seed": seed}
 
 
+def check_classes(cfg: dict) -> None:
+    """``lee2019.classes``: two different classes of ``lee2019.dataset`` (names or labels)."""
+    names = dataset_info(cfg["dataset"]).class_names
+    labels = []
+    for c in cfg["classes"]:
+        c = str(c)
+        if c in names:
+            labels.append(names.index(c))
+        elif c.isdigit() and int(c) < len(names):
+            labels.append(int(c))
+        else:
+            raise ValueError(f"lee2019.classes: {c!r} is not a class of {cfg['dataset']}; "
+                             f"its classes are {list(names)} (or labels 0..{len(names) - 1})")
+    if len(labels) != 2 or labels[0] == labels[1]:
+        raise ValueError(f"lee2019.classes must name two different classes, got "
+                         f"{cfg['classes']}")
+
+
 def plan(config: dict) -> Plan:
     """The registry of lee2019 from the whole (validated) config."""
     cfg, seed = config[PAPER], int(config["seed"])
+    check_classes(cfg)
     inputs = {"dataset": dataset_file(cfg["dataset"])}
     data = data_params(cfg, seed)
     reg = Registry(PAPER)
