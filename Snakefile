@@ -16,6 +16,7 @@ include: "rules/training.smk"
 include: "rules/tsuchida2019.smk"
 include: "rules/seleznova2021.smk"
 include: "rules/sorensen2020.smk"
+include: "rules/lee2019.smk"
 
 
 rule all:

@@ -14,7 +14,7 @@ from conftest import REPO, SMOKE_CONFIG, run_snakemake
 from mlptheory.registry import Registry
 
 PLAN_MODULES = ["mlptheory.papers.seleznova2021.plan", "mlptheory.papers.sorensen2020.plan",
-                "mlptheory.papers.tsuchida2019.plan"]
+                "mlptheory.papers.tsuchida2019.plan", "mlptheory.papers.lee2019.plan"]
 HEAVY = ("torch", "scipy", "pandas", "matplotlib")
 
 

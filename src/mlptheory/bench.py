@@ -1,4 +1,4 @@
-"""Benchmarks, one subcommand each: ``mlptheory bench {ensemble,sweep,ntk} [--help]`` (alias
+"""Benchmarks, one subcommand each: ``mlptheory bench {ensemble,sweep,ntk,predict} [--help]`` (alias
 ``python -m mlptheory.bench``).
 
 ``sweep``: an optimizer sweep with per-member hyperparameters (tsuchida2019: Adam eps values, or
@@ -8,6 +8,9 @@ SGD learning rates, on the bias-free ReLU autoencoder) trained (a) as one batche
 minibatches, so the weights agree to rounding. Last line: ``sweep: <ratio>x faster (...)``.
 
 ``ntk``: empirical NTK, structured vs jacobian vs ntk_vp (:mod:`mlptheory.kernels.bench`).
+
+``predict``: the lee2019 library (linearize, closed-form GD dynamics) against a materialized
+Jacobian and per-time matrix powers (:mod:`mlptheory.predict_bench`).
 
 ``ensemble``: E networks 784-512-10 (ReLU, Glorot-uniform weights, zero biases, float32,
 softmax cross-entropy, Adam lr 1e-3, batch 32: the sorensen2020 setting) trained for the same
@@ -233,6 +236,15 @@ def add_subcommands(sub) -> None:
     ntk = sub.add_parser("ntk", help="empirical NTK: structured vs jacobian vs ntk_vp")
     add_ntk_arguments(ntk)
     ntk.set_defaults(func=bench_ntk)
+
+    from .predict_bench import __doc__ as predict_doc
+    from .predict_bench import add_predict_arguments, bench_predict
+
+    pred = sub.add_parser("predict", help="lee2019 library: linearize and closed-form GD vs "
+                                          "materialized Jacobian and per-time matrix powers",
+                          description=predict_doc)
+    add_predict_arguments(pred)
+    pred.set_defaults(func=bench_predict)
 
 
 def main(argv=None):

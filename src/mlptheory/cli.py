@@ -1,4 +1,5 @@
-"""The ``mlptheory`` command: ``mlptheory bench {ensemble,sweep,ntk}`` and ``mlptheory cost``.
+"""The ``mlptheory`` command: ``mlptheory bench {ensemble,sweep,ntk,predict}`` and
+``mlptheory cost``.
 
 Heavy modules (torch, the benchmarks) are imported only by the subcommand that runs.
 """

@@ -18,6 +18,7 @@ from .meanfield import (
     single_moments,
     thm53_output_variance,
 )
+from .monte_carlo import monte_carlo_kernels
 from .samplers import ntk_diagonal_samples, ntk_variance_ratio
 from .tsuchida import (
     Procedure1Result,
@@ -42,6 +43,7 @@ __all__ = [
     "kappa2",
     "lemma52_alpha",
     "mean_field",
+    "monte_carlo_kernels",
     "nngp_ntk",
     "normalized_kernel",
     "ntk_diagonal_samples",

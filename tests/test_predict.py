@@ -1,0 +1,168 @@
+"""lee2019 library: linearize, closed-form GD dynamics, NTK-GP, NNGP posterior and Monte Carlo
+kernels, each against an independent float64 computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.func import functional_call, jacrev
+
+from mlptheory.kernels import empirical_nngp, empirical_ntk, monte_carlo_kernels, nngp_ntk
+from mlptheory.linearize import gradient_descent, linearize
+from mlptheory.models import MLP, EnsembleMLP
+from mlptheory.predict import (
+    eta_critical,
+    gp_inference,
+    gradient_descent_mse,
+    gradient_descent_mse_ensemble,
+)
+from mlptheory.spec import NetworkSpec
+
+torch.set_num_threads(1)
+
+
+def _data(n, d, k=1, seed=0):
+    rng = np.random.default_rng(seed)
+    x = torch.as_tensor(rng.standard_normal((n, d)))
+    y = torch.as_tensor(rng.standard_normal((n, k)))
+    return x, y
+
+
+def _spec(d=5, hidden=(16, 16), out=1, **kw):
+    return NetworkSpec(d, hidden, out, activation="relu", sw2=2.0, sb2=0.1,
+                       parameterization="ntk", **kw)
+
+
+def test_linearize_is_first_order_taylor_model():
+    net = MLP(_spec(out=2), seed=1)
+    x, _ = _data(6, 5)
+    lin = linearize(net)
+    torch.testing.assert_close(lin(x), net(x), rtol=0, atol=1e-14)
+    names = [n for n, _ in net.named_parameters()]
+    p0 = {n: p.detach().clone() for n, p in net.named_parameters()}
+    rng = np.random.default_rng(2)
+    with torch.no_grad():
+        for w in lin.omega:
+            w.copy_(torch.as_tensor(rng.standard_normal(w.shape)) * 0.1)
+    jac = jacrev(lambda p: functional_call(net, p, (x,)))(p0)  # materialized, independent
+    expected = net(x).detach() + sum(
+        torch.einsum("iap,p->ia", jac[n].flatten(2), w.detach().flatten())
+        for n, w in zip(names, lin.omega, strict=True))
+    torch.testing.assert_close(lin(x).detach(), expected, rtol=1e-12, atol=1e-12)
+    # the network itself is untouched and not a parameter of the linearized model
+    assert sum(p.numel() for p in lin.parameters()) == net.spec.n_params
+
+
+@pytest.mark.parametrize("out", [1, 2])
+def test_closed_form_gd_matches_training_the_linearized_model(out):
+    net = MLP(_spec(out=out), seed=3)
+    x, y = _data(8, 5, out, seed=4)
+    xt, _ = _data(4, 5, out, seed=5)
+    full = "full" if out > 1 else "trace"
+    theta = empirical_ntk(net, x, outputs=full).numpy()
+    theta_tx = empirical_ntk(net, xt, x, outputs=full).numpy()
+    with torch.no_grad():
+        f0, f0t = net(x).numpy(), net(xt).numpy()
+    lr = 0.9 * eta_critical(theta, len(x))
+    steps = [0, 1, 5, 20, 60]
+    pred = gradient_descent_mse(theta, y.numpy(), f0, lr, theta_tx, f0t)
+    hist = gradient_descent(linearize(net), x, y, lr, max(steps), steps, x_eval=xt)
+    train, test = pred.train_outputs(steps), pred.test_outputs(steps)
+    disp = pred.displacement(steps)
+    for i, s in enumerate(steps):
+        np.testing.assert_allclose(train[i], hist[s]["train"].numpy(), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(test[i], hist[s]["eval"].numpy(), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(disp[i], float(hist[s]["displacement"]), rtol=1e-8,
+                                   atol=1e-12)
+    assert disp[-1] > 0.1 and np.abs(train[-1] - y.numpy()).max() < np.abs(f0 - y.numpy()).max()
+
+
+def test_eta_critical_is_the_edge_of_stability():
+    theta = np.diag([1.0, 3.0])
+    # ||1 - eta lam / S|| is largest (= 1 - 2 lam_min / (lam_min + lam_max)) at both ends
+    assert eta_critical(theta, 4) == pytest.approx(2.0)
+
+
+def test_gp_inference_is_gaussian_conditioning():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((9, 9))
+    joint = a @ a.T + 0.5 * np.eye(9)
+    tr, te = slice(0, 6), slice(6, 9)
+    y = rng.standard_normal(6)
+    mean, cov = gp_inference(joint[tr, tr], joint[te, tr], joint[te, te], y)
+    prec = np.linalg.inv(joint)  # conditional covariance = inverse of the precision block
+    cov_ref = np.linalg.inv(prec[te, te])
+    mean_ref = -cov_ref @ prec[te, tr] @ y
+    np.testing.assert_allclose(cov, cov_ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(mean, mean_ref, rtol=1e-10, atol=1e-12)
+
+
+def test_ntk_gp_equals_nngp_posterior_when_theta_is_k():
+    # lee2019 Sec. 2.3: with Theta = K (identity network, no bias) eqs. (14)-(15) at t -> inf
+    # are the posterior (13).
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((8, 8))
+    joint = a @ a.T + np.eye(8)
+    tr, te = slice(0, 5), slice(5, 8)
+    y = rng.standard_normal(5)
+    lr = eta_critical(joint[tr, tr], 5)
+    mean, cov = gradient_descent_mse_ensemble(joint[tr, tr], joint[te, tr], joint[te, te],
+                                              joint[tr, tr], joint[te, tr], y, lr, [0, 10**6])
+    post_mean, post_cov = gp_inference(joint[tr, tr], joint[te, tr], joint[te, te], y)
+    np.testing.assert_allclose(mean[1], post_mean, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(cov[1], post_cov, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(mean[0], 0.0, atol=0)
+    np.testing.assert_allclose(cov[0], joint[te, te], rtol=1e-12)
+
+
+def test_ntk_gp_matches_large_ensemble_of_linearized_networks():
+    spec = _spec(d=4, hidden=(1024,))
+    x, y = _data(5, 4, seed=7)
+    xt, _ = _data(3, 4, seed=8)
+    y = y.numpy()[:, 0]
+    k_all, th_all = nngp_ntk(spec, np.vstack([x.numpy(), xt.numpy()]))
+    tr, te = slice(0, 5), slice(5, 8)
+    lr = 0.5 * eta_critical(th_all[tr, tr], 5)
+    steps = [0, 20, 200]
+    mean, cov = gradient_descent_mse_ensemble(k_all[tr, tr], k_all[te, tr], k_all[te, te],
+                                              th_all[tr, tr], th_all[te, tr], y, lr, steps)
+    ens = EnsembleMLP(spec, seeds=range(100, 500))
+    with torch.no_grad():
+        f0, f0t = ens(x).numpy(), ens(xt).numpy()
+    theta = empirical_ntk(ens, x).numpy()
+    theta_tx = empirical_ntk(ens, xt, x).numpy()
+    outs = np.stack([gradient_descent_mse(theta[e], y[:, None], f0[e], lr, theta_tx[e], f0t[e])
+                     .test_outputs(steps)[..., 0] for e in range(ens.n_members)])  # [E, T, m]
+    sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    # mean: Monte Carlo error sd/sqrt(400) = 0.05 sd; finite-width Theta adds O(1/sqrt(M))
+    assert np.all(np.abs(outs.mean(0) - mean) < 0.2 * sd)
+    np.testing.assert_allclose(outs.std(0, ddof=1), sd, rtol=0.15)
+
+
+def test_monte_carlo_kernels_average_the_empirical_kernels():
+    spec = _spec(d=6, hidden=(64,))
+    x, _ = _data(4, 6, seed=9)
+    k, th = monte_carlo_kernels(spec, x, seeds=[11, 12, 13], chunk=2)
+    ref_k = sum(empirical_nngp(MLP(spec, seed=s), x) for s in (11, 12, 13)) / 3
+    ref_t = sum(empirical_ntk(MLP(spec, seed=s), x, method="jacobian") for s in (11, 12, 13)) / 3
+    np.testing.assert_allclose(k, ref_k.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(th, ref_t.numpy(), rtol=1e-10)
+    # one hidden layer: both estimators are unbiased, so 400 samples land near the analytic kernels
+    k, th = monte_carlo_kernels(spec, x, seeds=range(400), chunk=100)
+    k_inf, th_inf = nngp_ntk(spec, x.numpy())
+    assert np.linalg.norm(k - k_inf) / np.linalg.norm(k_inf) < 0.02
+    assert np.linalg.norm(th - th_inf) / np.linalg.norm(th_inf) < 0.02
+
+
+def test_bench_predict_tiny_run(capsys):
+    import re
+
+    from mlptheory.cli import main
+
+    main(["bench", "predict", "--width", "16", "--n", "8", "--steps", "5", "--n-kernel", "32",
+          "--times", "10"])
+    out = capsys.readouterr().out
+    diffs = [float(d) for d in re.findall(r"max \|difference\| ([0-9.e+-]+)", out)]
+    assert len(diffs) == 2 and max(diffs) < 1e-10, out
+    assert "linearize:" in out and "predict:" in out
