@@ -282,3 +282,29 @@ def test_mse_per_output_is_the_mse_averaged_over_outputs_with_its_autograd_gradi
     torch.testing.assert_close(grad, auto, rtol=0, atol=1e-15)
     mse, _ = member_losses(out, y, "mse")
     torch.testing.assert_close(mse / 7, losses, rtol=1e-15, atol=0)
+
+
+def test_trainer_without_weight_copies_records_the_same_run():
+    """keep_weights=False stores only the callback's arrays at checkpoints; the training itself
+    (losses, final weights, callback values) is bitwise the same."""
+    spec = NetworkSpec(5, (6,), 2, activation="tanh", sw2=1.5, sb2=0.2)
+    x = torch.as_tensor(np.random.default_rng(0).standard_normal((8, 5)))
+    y = torch.as_tensor(np.random.default_rng(1).standard_normal((8, 2)))
+    config = TrainConfig(optimizer="gd", lr=0.05, max_steps=20, checkpoint_steps=(5, 10))
+
+    def record(step, model, active):
+        with torch.no_grad():
+            return {"out": model(x)}
+
+    runs = [Trainer(EnsembleMLP(spec, seeds=[3, 4]), x, y, config, callback=record,
+                    keep_weights=keep).run() for keep in (True, False)]
+    kept, lean = runs
+    np.testing.assert_array_equal(kept.losses, lean.losses)
+    for (wa, ba), (wb, bb) in zip(kept.params, lean.params, strict=True):
+        np.testing.assert_array_equal(wa, wb)
+        np.testing.assert_array_equal(ba, bb)
+    assert sorted(lean.checkpoints) == sorted(kept.checkpoints) == [0, 5, 10, 20]
+    for step, arrays in lean.checkpoints.items():
+        assert set(arrays) == {"out"}
+        np.testing.assert_array_equal(arrays["out"], kept.checkpoints[step]["out"])
+        assert "W0" in kept.checkpoints[step]

@@ -355,7 +355,10 @@ class Trainer:
     :class:`MemberStatus` (``self.members``) and :class:`MaskedOptimizer` (``self.optimizer``).
     ``callback(step, model, active)`` runs at every checkpoint (after the weights are recorded)
     and may return extra arrays (e.g. an empirical NTK ``[E, n, n]``) stored with the checkpoint.
-    It may use autograd on ``model`` but must not change its weights.
+    It may use autograd on ``model`` but must not change its weights. ``keep_weights=False``
+    stores only the callback's arrays at checkpoints (for callers that record outputs of wide
+    ensembles and need no copy of every member's weights per checkpoint); the final weights are
+    in :meth:`result` either way.
     """
 
     def __init__(
@@ -367,11 +370,13 @@ class Trainer:
         order_seeds: Sequence[int] | None = None,
         callback: Callback | None = None,
         log: logging.Logger | None = None,
+        keep_weights: bool = True,
     ):
         self.model = model
         self.config = config
         self.log = log or log_default
         self.callback = callback
+        self.keep_weights = keep_weights
         self.n_members = model.n_members
         x, y = _training_tensors(model, x, y, config)
         if config.data_order == "shared" or config.batch_size is None:
@@ -401,7 +406,8 @@ class Trainer:
         return self.members.active
 
     def _record_checkpoint(self, step: int):
-        self.checkpoints[step] = checkpoint_arrays(self.model, step, self.active, self.callback)
+        self.checkpoints[step] = checkpoint_arrays(self.model, step, self.active, self.callback,
+                                                   weights=self.keep_weights)
 
     def state(self) -> dict:
         """Everything needed to continue bitwise-identically (numpy arrays and plain values)."""
@@ -513,10 +519,12 @@ def _training_tensors(model: EnsembleMLP, x, y, config: TrainConfig):
 
 
 def checkpoint_arrays(model: EnsembleMLP, step: int, active: np.ndarray,
-                      callback: Callback | None = None) -> dict[str, np.ndarray]:
-    """The arrays stored at a checkpoint: ``W<l>``, ``b<l>`` and whatever ``callback`` returns."""
+                      callback: Callback | None = None, weights: bool = True
+                      ) -> dict[str, np.ndarray]:
+    """The arrays stored at a checkpoint: ``W<l>``, ``b<l>`` (unless ``weights=False``) and
+    whatever ``callback`` returns."""
     data = {}
-    for layer, (w, b) in enumerate(model.to_params()):
+    for layer, (w, b) in enumerate(model.to_params() if weights else []):
         data[f"W{layer}"] = _to_numpy(w)
         if b is not None:
             data[f"b{layer}"] = _to_numpy(b)

@@ -11,6 +11,7 @@ import torch
 
 from ...data import load, signed_targets
 from ...kernels import nngp_ntk
+from ...linearize import mse_loss
 from ...models import EnsembleMLP
 from ...predict import eta_critical
 from ...seeding import derive_seed
@@ -77,21 +78,14 @@ def train_ensemble(spec: NetworkSpec, seeds, x, y, lr: float, steps: int, record
             out["displacement"] = torch.sqrt(sum((p - p0).pow(2).flatten(1).sum(1)
                                                  for p, p0 in zip(net.parameters(), theta0,
                                                                   strict=True)))
-            out["loss"] = 0.5 * (out["train"] - y).pow(2).sum((1, 2)) / len(x)
+            out["loss"] = mse_loss(out["train"], y)
         return out
 
     config = TrainConfig(optimizer="gd", lr=float(lr), loss="mse", max_steps=int(steps),
                          checkpoint_steps=tuple(int(s) for s in record_steps),
                          log_every=max(int(steps) // 4, 1))
-    trainer = Trainer(model, x, y, config, callback=record, log=log)
-    keys = ("train", "eval", "displacement", "loss")
-    # the trainer stores the weights at every checkpoint: drop them as we go (an ensemble of
-    # wide networks would otherwise keep one copy of every member per recorded step)
-    for stop in [*sorted(set(config.checkpoint_steps or ())), None]:
-        result = trainer.run(pause_at=stop)
-        for cp in trainer.checkpoints.values():
-            for name in [k for k in cp if k not in keys]:
-                del cp[name]
+    # outputs only: a copy of every wide member's weights per recorded step is not needed
+    result = Trainer(model, x, y, config, callback=record, log=log, keep_weights=False).run()
     return {s: dict(cp) for s, cp in sorted(result.checkpoints.items())}
 
 
