@@ -48,7 +48,7 @@ import torch
 
 from .checks import reject_unknown_keys
 from .download import set_aside
-from .models import EnsembleMLP, init_params
+from .models import EnsembleMLP, init_params, torch_dtype
 from .params import stack
 from .provenance import provenance
 from .run_request import MEMBER_INIT_KEYS
@@ -215,11 +215,15 @@ class Run:
         data = self.checkpoint(int(self.checkpoint_steps[-1]) if step is None else step)
         return [(data[f"W{l}"], data.get(f"b{l}")) for l in range(self.spec.n_layers)]
 
-    def model(self, step: int | None = None, device=None) -> EnsembleMLP:
-        params = [(torch.as_tensor(w, device=device),
-                   None if b is None else torch.as_tensor(b, device=device))
+    def model(self, step: int | None = None, device=None, dtype: str | None = None
+              ) -> EnsembleMLP:
+        """The ensemble at ``step`` (default: the end), in the run's dtype or ``dtype``."""
+        spec = self.spec if dtype is None else self.spec.replace(dtype=dtype)
+        kind = torch_dtype(spec.dtype)
+        params = [(torch.as_tensor(w, device=device, dtype=kind),
+                   None if b is None else torch.as_tensor(b, device=device, dtype=kind))
                   for w, b in self.params(step)]
-        return EnsembleMLP(self.spec, params=params)
+        return EnsembleMLP(spec, params=params)
 
 
 def read_run(path) -> Run:

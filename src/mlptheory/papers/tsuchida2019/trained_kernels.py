@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ...data import load
 from ...kernels import arccos_kernel
@@ -124,15 +125,12 @@ def reconstruction_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
     run = read_run(inputs["run"])
     x, _ = load(inputs["dataset"], "test", n=int(params["images"]),
                 seed=derive_seed(int(params["seed"]), "tsuchida_reconstructions"))
+    with torch.no_grad():  # every member at once, in float64
+        recon = run.model(dtype="float64")(x.to(torch.float64)).numpy()  # [E, n, d]
     x = x.numpy()
-    ws = [w for w, _ in run.params()]
     frames = []
     for e, setting in enumerate(member_settings(run)):
-        h = x
-        for layer, w in enumerate(ws):
-            h = h @ np.asarray(w[e], dtype=np.float64).T
-            if layer < len(ws) - 1:
-                h = np.maximum(h, 0.0)
+        h = recon[e]
         for i in range(x.shape[0]):
             frames.append(pd.DataFrame({**setting, "member": e, "image": i,
                                         "pixel": np.arange(x.shape[1]), "original": x[i],
