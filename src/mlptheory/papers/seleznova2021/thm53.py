@@ -47,27 +47,29 @@ VARIANTS = ("analytic_ntk", "empirical_ntk")
 
 
 def output_samples(spec: NetworkSpec, x_train, x_test, y, n_inits: int, seed: int,
-                   variant: str = "empirical_ntk", chunk: int = 10) -> np.ndarray:
-    """eq. (10) at ``x_test`` for ``n_inits`` initializations of ``spec`` (``f0`` of each
-    network; the NTK of each network, or the analytic ``Theta*`` of the spec: see the module
-    docstring)."""
-    if variant not in VARIANTS:
-        raise ValueError(f"variant={variant!r}, expected one of {VARIANTS}")
+                   variants=VARIANTS, chunk: int = 10) -> dict[str, np.ndarray]:
+    """eq. (10) at ``x_test`` for ``n_inits`` initializations of ``spec``, per variant: ``f0`` of
+    each network, with the network's own NTK or the analytic ``Theta*`` of the spec (see the
+    module docstring). All variants use the same networks, drawn once."""
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ValueError(f"variants {unknown}, expected some of {VARIANTS}")
     xs = torch.as_tensor(np.vstack([x_train, x_test[None]]), dtype=torch.float64)
     y = torch.as_tensor(np.asarray(y, dtype=np.float64))
-    if variant == "analytic_ntk":
+    if "analytic_ntk" in variants:
         theta_star = torch.as_tensor(nngp_ntk(spec, xs.numpy())[1])
-    outs = []
+    outs = {v: [] for v in variants}
     seeds = derive_seeds(seed, n_inits, "thm53")
     for start in range(0, n_inits, chunk):
         model = EnsembleMLP(spec, seeds=seeds[start:start + chunk])
         with torch.no_grad():
             f0 = model(xs)[..., 0]
-            theta = (theta_star.expand(len(f0), -1, -1) if variant == "analytic_ntk"
-                     else empirical_ntk(model, xs, method="structured"))
-        outs.append(kernel_regression_output(theta[:, -1, :-1], theta[:, :-1, :-1],
-                                             f0[:, -1], f0[:, :-1], y))
-    return torch.cat(outs).numpy()
+            for variant in variants:
+                theta = (theta_star.expand(len(f0), -1, -1) if variant == "analytic_ntk"
+                         else empirical_ntk(model, xs, method="structured"))
+                outs[variant].append(kernel_regression_output(
+                    theta[:, -1, :-1], theta[:, :-1, :-1], f0[:, -1], f0[:, :-1], y))
+    return {v: torch.cat(o).numpy() for v, o in outs.items()}
 
 
 def variance_and_se(samples) -> tuple[float, float]:
@@ -85,7 +87,8 @@ def empirical_output_variance(spec: NetworkSpec, x_train, x_test, n_inits: int, 
     """Variance over initializations of eq. (10) at ``x_test`` (targets ``y``, default 0);
     returns ``(variance, standard error)``."""
     y = np.zeros(len(x_train)) if y is None else y
-    return variance_and_se(output_samples(spec, x_train, x_test, y, n_inits, seed, variant))
+    samples = output_samples(spec, x_train, x_test, y, n_inits, seed, variants=(variant,))
+    return variance_and_se(samples[variant])
 
 
 def thm53_table(settings, depths, width: int, n_train: int, n_inits: int, base_seed: int,
@@ -110,9 +113,9 @@ def thm53_table(settings, depths, width: int, n_train: int, n_inits: int, base_s
             spec = NetworkSpec(dim, (int(width),) * int(depth), 1, activation=activation,
                                sw2=sw2, sb2=sb2)
             seed = derive_seed(base_seed, PAPER, "thm53", activation, float(sw2), int(depth))
+            samples = output_samples(spec, xs[:-1], xs[-1], y, n_inits, seed)
             for variant in VARIANTS:
-                var, se = empirical_output_variance(spec, xs[:-1], xs[-1], n_inits, seed, y=y,
-                                                    variant=variant)
+                var, se = variance_and_se(samples[variant])
                 rows.append(dict(activation=activation, sw2=sw2, sb2=sb2, phase=label,
                                  depth=int(depth), width=int(width), n_train=n_train,
                                  n_inits=n_inits, variant=variant, theory_variance=theory,
