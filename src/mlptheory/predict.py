@@ -101,23 +101,23 @@ class GradientDescentMSE:
 
     def train_outputs(self, steps: Sequence[int]) -> np.ndarray:
         """``f_t(X)`` at each step, ``[T, n, k]``."""
-        _, decay = self._coeffs(steps)
-        out = []
-        for d in decay:
-            r = self.v @ (d * self.r0) if self.full else self.v @ (d[:, None] * self.r0)
-            out.append(self.y + r.reshape(self.n, self.k))
-        return np.stack(out)
+        _, decay = self._coeffs(steps)  # [T, p]
+        if self.full:
+            resid = (decay * self.r0) @ self.v.T  # every time at once: [T, n k]
+        else:
+            resid = np.einsum("ij,tj,jk->tik", self.v, decay, self.r0)
+        return self.y + resid.reshape(len(decay), self.n, self.k)
 
     def test_outputs(self, steps: Sequence[int]) -> np.ndarray:
         """``f_t(x)`` at the test points at each step, ``[T, m, k]``."""
         if self.theta_test_train is None:
             raise ValueError("test outputs need theta_test_train and f0_test")
-        g, _ = self._coeffs(steps)
-        out = []
-        for gt in g:
-            c = self.test_proj @ (gt * self.r0 if self.full else gt[:, None] * self.r0)
-            out.append(self.f0t - c.reshape(-1, self.k))
-        return np.stack(out)
+        g, _ = self._coeffs(steps)  # [T, p]
+        if self.full:
+            change = (g * self.r0) @ self.test_proj.T  # [T, m k]
+        else:
+            change = np.einsum("ij,tj,jk->tik", self.test_proj, g, self.r0)
+        return self.f0t - change.reshape(len(g), -1, self.k)
 
     def displacement(self, steps: Sequence[int]) -> np.ndarray:
         """``||theta_t - theta_0||`` at each step, ``[T]``."""
