@@ -131,3 +131,13 @@ class Registry:
         """A wildcard constraint matching exactly ``names`` (and nothing else)."""
         names = sorted(names, key=len, reverse=True)
         return "|".join(re.escape(n) for n in names) if names else "(?!)"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a paper's planning module returns: its training runs (run name -> run request
+    dict, executed by the generic ``train_run`` rule; empty for a paper whose tables train
+    their own networks) and its registry of tables and figures."""
+
+    runs: dict
+    registry: Registry

@@ -9,21 +9,11 @@ the analytic NTK of the training set, known only once the data are loaded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ...datasets import dataset_info
-from ...registry import Registry, dataset_file
+from ...registry import Plan, Registry, dataset_file
 
 PAPER = "lee2019"
 PKG = "mlptheory.papers.lee2019"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Training runs (none: the tables train their own ensembles) and the registry."""
-
-    runs: dict
-    registry: Registry
 
 
 def network_params(cfg: dict, block: dict) -> dict:

@@ -8,10 +8,8 @@ computes it: :mod:`.ntk_variance` (Figs. 1, 2, 7), :mod:`.ntk_change` (Figs. 3, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ...datasets import dataset_info
-from ...registry import Registry, dataset_file, run_file
+from ...registry import Plan, Registry, dataset_file, run_file
 from ...run_request import DataRequest, RunRequest
 from ...seeding import derive_seed
 from ...spec import NetworkSpec
@@ -21,14 +19,6 @@ PAPER = "seleznova2021"
 PKG = "mlptheory.papers.seleznova2021"
 # paper figure numbers of the NTK-change figures: (final change, change per step, by width)
 CHANGE_FIGURES = {"tanh": (3, 8, 10), "relu": (4, 9, 11)}
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Training runs (name -> request dict) and the registry of tables and figures."""
-
-    runs: dict
-    registry: Registry
 
 
 # ----- training runs (Figs. 3, 4, 8-11) ---------------------------------------------------------

@@ -8,10 +8,9 @@ barrier), :mod:`.sorted_points` (Fig. 2).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from ...datasets import dataset_info
-from ...registry import Registry, dataset_file, run_file
+from ...registry import Plan, Registry, dataset_file, run_file
 from ...run_request import DataRequest, RunRequest
 from ...seeding import derive_seeds
 from ...spec import NetworkSpec
@@ -19,14 +18,6 @@ from ...train_config import TrainConfig
 
 PAPER = "sorensen2020"
 PKG = "mlptheory.papers.sorensen2020"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Training runs (name -> request dict) and the registry of tables and figures."""
-
-    runs: dict
-    registry: Registry
 
 
 def network_spec(cfg: dict) -> NetworkSpec:

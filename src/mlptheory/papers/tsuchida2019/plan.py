@@ -15,10 +15,8 @@ the members differ only in the optimizer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ...datasets import dataset_info
-from ...registry import Registry, dataset_file, run_file
+from ...registry import Plan, Registry, dataset_file, run_file
 from ...run_request import DataRequest, RunRequest
 from ...seeding import derive_seed
 from ...spec import NetworkSpec
@@ -31,14 +29,6 @@ FAMILIES = ("adam", "sgd", "rmsprop", "nadam")
 SWEPT = {"adam": "eps", "sgd": "lr", "rmsprop": "eps", "nadam": "eps"}
 INPUTS = ("zero_sum", "nonzero_sum")
 SHOWN = ("adam", "sgd")  # the families in the rows of Figs. 3, 4
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Training runs (name -> request dict) and the registry of tables and figures."""
-
-    runs: dict
-    registry: Registry
 
 
 def run_name(family: str) -> str:
