@@ -55,6 +55,15 @@ def copy_workflow(wd: Path) -> Path:
     return wd
 
 
+def copy_mnist(wd: Path) -> Path:
+    """The original MNIST archives into ``wd``'s raw-data folder (as a user would put them)."""
+    raw = wd / "data" / "raw" / "mnist"
+    raw.mkdir(parents=True)
+    for f in MNIST_DIR.glob("*-ubyte.gz"):
+        shutil.copy2(f, raw / f.name)
+    return raw
+
+
 @pytest.fixture
 def workflow_dir(tmp_path) -> Path:
     """A fresh copy of the workflow (what a clean clone holds), with no results."""
@@ -71,10 +80,7 @@ def smoke_workflow(tmp_path_factory) -> Path:
     if not have_mnist():
         pytest.skip(f"the original MNIST files are not in {MNIST_DIR}")
     wd = copy_workflow(tmp_path_factory.mktemp("smoke") / "wf")
-    raw = wd / "data" / "raw" / "mnist"
-    raw.mkdir(parents=True)
-    for f in MNIST_DIR.glob("*-ubyte.gz"):
-        shutil.copy2(f, raw / f.name)
+    copy_mnist(wd)
     result = run_snakemake(wd, "all", "--cores", "2", *SMOKE_CONFIG, timeout=1800)
     assert result.returncode == 0, result.stdout[-5000:]
     return wd

@@ -8,8 +8,7 @@ import re
 from html.parser import HTMLParser
 
 import yaml
-from conftest import needs_mnist, run_snakemake
-from test_workflow_data import copy_mnist
+from conftest import copy_mnist, needs_mnist, run_snakemake
 
 SMOKE = ["--configfile", "configs/quick.yaml", "smoke.yaml"]
 # A figure rule as the paper rules declare theirs (rules/common.smk: figure()).

@@ -16,8 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from conftest import REPO, needs_mnist, run_snakemake
-from test_workflow_data import copy_mnist
+from conftest import REPO, copy_mnist, needs_mnist, run_snakemake
 
 HARNESS = REPO / "tests" / "slurm" / "slurm_local.sh"
 PARTITION = "mlptheory"  # not the cluster's default partition: sacct shows the profile's choice

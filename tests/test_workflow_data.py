@@ -1,25 +1,16 @@
 """The workflow on a clean copy: config validation, the data rules, their error paths."""
 
 import json
-import shutil
 import time
 
 import h5py
 import numpy as np
 import pytest
 import yaml
-from conftest import MNIST_DIR, make_cifar_archive, needs_mnist, run_snakemake
+from conftest import copy_mnist, make_cifar_archive, needs_mnist, run_snakemake
 from test_archives import MNIST_TEST_COUNTS, MNIST_TRAIN_COUNTS
 
 from mlptheory.download import md5sum
-
-
-def copy_mnist(wd):
-    raw = wd / "data" / "raw" / "mnist"
-    raw.mkdir(parents=True)
-    for f in MNIST_DIR.glob("*-ubyte.gz"):
-        shutil.copy2(f, raw / f.name)
-    return raw
 
 
 def test_dry_run_of_everything(workflow_dir):

@@ -9,8 +9,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import needs_mnist, run_snakemake
-from test_workflow_data import copy_mnist
+from conftest import copy_mnist, needs_mnist, run_snakemake
 
 from mlptheory.experiment import run_training
 from mlptheory.runs import read_run
