@@ -207,3 +207,48 @@ def test_resume_state_roundtrips_through_partial_file(tmp_path, optimizer):
     assert res.losses.tobytes() == ref.losses.tobytes()
     for (w, b), (rw, rb) in zip(res.params, ref.params, strict=True):
         assert w.tobytes() == rw.tobytes() and b.tobytes() == rb.tobytes()
+
+
+def test_lr_cap_trains_each_member_at_min_of_lr_and_its_critical_fraction(tmp_path):
+    """``lr_cap``: member e trains at min(lr, cap * 2S/lambda_max(Theta_0 of member e)), the
+    critical rate taken from the explicit Jacobian of the initial member; a rate far above
+    every member's critical rate diverges uncapped and trains capped."""
+    from torch.func import functional_call, jacrev
+
+    spec = NetworkSpec(6, (10, 10), 3, activation="relu", sw2=2.0, sb2=0.1, dtype="float64")
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((12, 6)), np.eye(3)[rng.integers(0, 3, 12)]
+    base = dict(optimizer="gd", lr=50.0, loss="mse", max_steps=40, log_every=10)
+    inits = [{"sw2": 1.0, "sb2": 0.1}, {"sw2": 3.0, "sb2": 0.1}]
+    capped = train_to_file(spec, [1, 2], x, y, TrainConfig(**base, lr_cap=0.5),
+                           tmp_path / "capped.h5", member_inits=inits)
+    uncapped = train_to_file(spec, [1, 2], x, y, TrainConfig(**base), tmp_path / "plain.h5",
+                             member_inits=inits)
+    run = read_run(tmp_path / "capped.h5")
+    model = run.model(0)
+    xt = torch.as_tensor(x)
+    for e in range(2):
+        member = model.member(e)
+        params = {k: v.detach() for k, v in member.named_parameters()}
+        jac = jacrev(lambda p, m=member: functional_call(m, p, (xt,)))(params)
+        j = torch.cat([v.reshape(12 * 3, -1) for v in jac.values()], dim=1)
+        crit = 2 * 12 / torch.linalg.eigvalsh(j @ j.T)[-1].item()
+        np.testing.assert_allclose(run.train.member_lr[e], min(50.0, 0.5 * crit), rtol=1e-10)
+        assert run.train.member_lr[e] < 50.0
+    assert run.train.lr_cap == 0.5
+    assert capped.status == ["max_steps", "max_steps"]
+    assert uncapped.status[1] == "diverged"  # the chaotic member (the other may die instead)
+    assert np.all(run.losses[-1] < run.losses[0])
+    # the resolved rates are a function of the hashed init and data: not part of the hash
+    stored = resolved_config(spec, run.train, [1, 2], [3, 4], x, y)
+    from mlptheory.runs import config_hash
+    bare = dict(stored, train={k: v for k, v in stored["train"].items() if k != "member_lr"})
+    assert config_hash(stored) == config_hash(bare)
+
+
+def test_lr_cap_needs_gradient_descent_on_mse():
+    with pytest.raises(ValueError, match="lr_cap needs optimizer='gd'"):
+        TrainConfig(optimizer="adam", lr_cap=0.5)
+    with pytest.raises(ValueError, match="lr_cap must be > 0"):
+        TrainConfig(lr_cap=0.0)
+    assert "lr_cap" not in TrainConfig().to_dict()

@@ -32,6 +32,8 @@ reader never sees half a file.
 
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 import json
 import logging
@@ -86,7 +88,11 @@ def config_hash(config: dict) -> str:
     """sha256 of the resolved config, ignoring settings that cannot change the result."""
     config = dict(config)
     if "train" in config:
-        config["train"] = {k: v for k, v in config["train"].items() if k != "log_every"}
+        train = config["train"]
+        # member_lr resolved from lr_cap is a function of what is hashed already (init, data)
+        resolved = ("member_lr",) if train.get("lr_cap") is not None else ()
+        config["train"] = {k: v for k, v in train.items()
+                           if k != "log_every" and k not in resolved}
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
@@ -283,6 +289,18 @@ def _move_aside(path: Path, reason: str, log: logging.Logger) -> Path:
     return target
 
 
+def capped_config(config: TrainConfig, model, x) -> TrainConfig:
+    """``config`` with ``member_lr = min(lr, lr_cap * 2S/lambda_max(Theta_0))`` per member of the
+    (initial) ``model`` on the training inputs ``x`` (see ``TrainConfig.lr_cap``)."""
+    from .kernels import gd_critical_lr
+
+    param = next(model.parameters())
+    crit = gd_critical_lr(model, torch.as_tensor(x).to(device=param.device, dtype=param.dtype))
+    crit = crit.reshape(-1).double().cpu().tolist()
+    return dataclasses.replace(config, member_lr=tuple(min(config.lr, config.lr_cap * c)
+                                                       for c in crit))
+
+
 def train_to_file(
     spec: NetworkSpec,
     seeds: Sequence[int],
@@ -323,11 +341,8 @@ def train_to_file(
     seeds = [int(s) for s in seeds]
     if order_seeds is None:
         order_seeds = [derive_seed(s, "data_order") for s in seeds]
-    config_dict = resolved_config(spec, config, seeds, order_seeds, x, y, extra_config)
     if member_inits is not None:
         member_inits = [dict(m) for m in member_inits]
-        config_dict["member_inits"] = member_inits
-    digest = config_hash(config_dict)
 
     def fresh_model():
         if member_inits is None:
@@ -335,6 +350,14 @@ def train_to_file(
         return EnsembleMLP(spec, params=member_init_params(spec, seeds, member_inits)).to(dev)
 
     model = fresh_model()
+    if config.lr_cap is not None:
+        config = capped_config(config, model, x)
+        log.info("lr capped at %g x the critical rate: member lr %s", config.lr_cap,
+                 ", ".join(f"{v:.3g}" for v in config.member_lr))
+    config_dict = resolved_config(spec, config, seeds, order_seeds, x, y, extra_config)
+    if member_inits is not None:
+        config_dict["member_inits"] = member_inits
+    digest = config_hash(config_dict)
     trainer = Trainer(model, x, y, config, order_seeds=order_seeds, callback=callback, log=log)
 
     partial = partial_path(out_path)

@@ -29,6 +29,10 @@ class TrainConfig:
     full batch. ``checkpoint_steps`` (explicit)
     or ``checkpoints_per_decade`` (log-spaced, see :func:`checkpoint_schedule`); the final step is
     always a checkpoint. ``tol`` and ``patience`` together enable the plateau stop rule.
+    ``lr_cap`` (GD on the ``mse`` loss only) caps each member's rate at ``lr_cap`` times its
+    critical rate ``2S / lambda_max(Theta_0)`` (:func:`mlptheory.kernels.gd_critical_lr` of the
+    initial member): the training entry point resolves it into ``member_lr =
+    min(lr, lr_cap * lr_critical)`` before the first step.
     """
 
     optimizer: str = "gd"
@@ -53,6 +57,7 @@ class TrainConfig:
     fused: bool = True
     member_lr: tuple[float, ...] | None = None
     member_eps: tuple[float, ...] | None = None
+    lr_cap: float | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self):
@@ -72,6 +77,14 @@ class TrainConfig:
                 and len(self.member_lr) != len(self.member_eps)):
             problems.append(f"member_lr has {len(self.member_lr)} values but member_eps "
                             f"{len(self.member_eps)}")
+        if self.lr_cap is not None:
+            if not self.lr_cap > 0:
+                problems.append(f"lr_cap must be > 0 (a fraction of the critical rate), "
+                                f"got {self.lr_cap}")
+            if self.optimizer != "gd" or self.loss != "mse":
+                problems.append("lr_cap needs optimizer='gd' and loss='mse' (the critical rate "
+                                f"2S/lambda_max is theirs), got {self.optimizer!r}, "
+                                f"{self.loss!r}")
         if self.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer={self.optimizer!r}, expected one of {OPTIMIZERS}")
         if self.loss not in LOSSES:
@@ -102,10 +115,10 @@ class TrainConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["betas"] = list(self.betas)
-        for name in MEMBER_KEYS:  # left out when unset: older run requests keep their hash
-            if data[name] is None:
+        for name in (*MEMBER_KEYS, "lr_cap"):  # left out when unset: older run requests
+            if data[name] is None:                # keep their hash
                 del data[name]
-            else:
+            elif name in MEMBER_KEYS:
                 data[name] = list(data[name])
         if self.checkpoint_steps is not None:
             data["checkpoint_steps"] = list(self.checkpoint_steps)

@@ -2,7 +2,7 @@
 tsuchida2019 layer-wise kernels and the seleznova2021 NTK-diagonal sampler."""
 
 from .analytic import arccos_kernel, gaussian_expectations, nngp_ntk
-from .empirical import empirical_nngp, empirical_ntk
+from .empirical import empirical_nngp, empirical_ntk, gd_critical_lr
 from .meanfield import (
     MeanField,
     chi1,
@@ -36,6 +36,7 @@ __all__ = [
     "edge_of_chaos",
     "empirical_nngp",
     "empirical_ntk",
+    "gd_critical_lr",
     "en_squared",
     "fixed_point_q",
     "gaussian_expectations",

@@ -140,6 +140,23 @@ def _ntk_vp(model, X1, X2, outputs):
     return theta.diagonal(dim1=-2, dim2=-1).sum(-1) if outputs == "trace" else theta
 
 
+def gd_critical_lr(model, x):
+    """``2 S / lambda_max(Theta_0)`` per member (a ``[E]`` tensor, or a scalar tensor for an
+    :class:`MLP`): the largest stable rate of full-batch GD on the loss
+    ``1/(2S) sum_i ||f(x_i) - y_i||^2`` of the linearized network, whose function-space step is
+    ``f <- f - (lr/S) Theta (f - y)`` (Karakida et al. 2018, the bound seleznova2021 chose its
+    rate by). ``Theta`` is the full empirical NTK over inputs and outputs, ``[S*out, S*out]``."""
+    with torch.no_grad():
+        full = empirical_ntk(model, x, outputs="full")
+    single = full.dim() == 4
+    if single:
+        full = full.unsqueeze(0)
+    e, s, _, k, _ = full.shape
+    matrix = full.permute(0, 1, 3, 2, 4).reshape(e, s * k, s * k)
+    crit = 2.0 * s / torch.linalg.eigvalsh(matrix)[:, -1]
+    return crit[0] if single else crit
+
+
 def empirical_nngp(model, X1, X2=None):
     """Empirical NNGP kernel from the last hidden layer ``h^L`` of ``model``.
 

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from ...experiment import training_data
-from ...kernels import chi1, empirical_ntk, phase
+from ...kernels import chi1, gd_critical_lr, phase
 from ...plotting import draw_phase_heatmap, fmt, phase_heatmap_grid
 from ...runs import read_run
 
@@ -40,15 +40,8 @@ def baseline_loss(y) -> float:
 
 
 def critical_lr(model, x) -> np.ndarray:
-    """``2 S / lambda_max(Theta_0)`` per member: the largest stable rate of full-batch GD on the
-    loss ``1/(2S) sum ||f(x_i) - y_i||^2`` of the linearized network (the function-space step is
-    ``f <- f - (lr/S) Theta (f - y)``; Karakida et al. 2018, as the paper's choice of lr).
-    ``Theta`` is the full empirical NTK over inputs and outputs, ``[S * out, S * out]``."""
-    with torch.no_grad():
-        full = empirical_ntk(model, x, outputs="full")  # [E, S, S, out, out]
-    e, s, _, k, _ = full.shape
-    matrix = full.permute(0, 1, 3, 2, 4).reshape(e, s * k, s * k)
-    return (2.0 * s / torch.linalg.eigvalsh(matrix)[:, -1]).numpy()
+    """``2 S / lambda_max(Theta_0)`` per member (:func:`mlptheory.kernels.gd_critical_lr`)."""
+    return gd_critical_lr(model, x).reshape(-1).numpy()
 
 
 def ntk_change_rows(run_path, dataset_path) -> list[dict]:
@@ -61,6 +54,7 @@ def ntk_change_rows(run_path, dataset_path) -> list[dict]:
     baseline = baseline_loss(y)
     lr_crit = critical_lr(run.model(0), x.to(torch.float64 if run.spec.dtype == "float64"
                                               else torch.float32))
+    member_lr = run.train.member_lr or (run.train.lr,) * len(run.seeds)
     theta0 = run.checkpoint(0)["ntk"]
     final = int(run.checkpoint_steps[-1])
     asked = run.train.checkpoint_steps or ()
@@ -72,8 +66,9 @@ def ntk_change_rows(run_path, dataset_path) -> list[dict]:
         losses = run.losses[:, e]
         finite = losses[np.isfinite(losses)]
         row = dict(activation=spec.activation, width=spec.hidden[0], depth=spec.depth,
-                   sw2=spec.sw2, sb2=spec.sb2, lr=run.train.lr,
-                   lr_critical=float(lr_crit[e]), seed=int(run.seeds[e]),
+                   sw2=spec.sw2, sb2=spec.sb2, lr=float(member_lr[e]),
+                   lr_config=run.train.lr, lr_critical=float(lr_crit[e]),
+                   seed=int(run.seeds[e]),
                    steps_run=int(run.final_step[e]), stop_reason=run.status[e],
                    initial_loss=float(losses[0]), baseline_loss=baseline,
                    min_loss=float(finite.min()) if finite.size else math.nan,
@@ -103,13 +98,22 @@ def _describe(frame: pd.DataFrame) -> tuple[str, float, int]:
     return frame["activation"].iloc[0], float(frame["sb2"].iloc[0]), int(frame["width"].iloc[0])
 
 
-MARKS = "above_critical"
-MARK_NOTE = r"$\circ$: lr > lr$_{crit}$ = 2S/$\lambda_{max}(\Theta_0)$"
+MARKS = "marked"
+CRIT = r"lr$_{crit}$ = 2S/$\lambda_{max}(\Theta_0)$"
 
 
 def _marked(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with the cells to mark: the learning rate exceeds the critical one."""
-    return frame.assign(**{MARKS: frame["lr"] > frame["lr_critical"]})
+    """The frame with the cells to mark: the rate was capped below the configured one (when
+    any was), otherwise the rate exceeds the critical one."""
+    capped = frame["lr"] < frame["lr_config"]
+    mark = capped if capped.any() else frame["lr"] > frame["lr_critical"]
+    return frame.assign(**{MARKS: mark})
+
+
+def _mark_note(frame: pd.DataFrame) -> str:
+    if (frame["lr"] < frame["lr_config"]).any():
+        return rf"$\circ$: lr capped below {fmt(float(frame['lr_config'].iloc[0]))} at a fraction of {CRIT}"
+    return rf"$\circ$: lr > {CRIT}"
 
 
 def draw_final(tables, params):
@@ -137,9 +141,9 @@ def draw_final(tables, params):
     fig.colorbar(mesh, ax=axes[1], label="minimal loss / constant predictor's loss",
                  extend="both")
     axes[1].set_title("b) minimal loss reached (relative to predicting the mean)", fontsize=9)
-    fig.suptitle(f"{act}, M = {width}, GD lr = {fmt(float(frame['lr'].iloc[0]))}, "
-                 f"{len(frame)} networks (dashed: $\\chi_1 = 1$; hatched: diverged; "
-                 f"{MARK_NOTE})", fontsize=10)
+    fig.suptitle(f"{act}, M = {width}, GD lr = {fmt(float(frame['lr_config'].iloc[0]))}, "
+                 f"{len(frame)} networks (dashed: $\\chi_1 = 1$; hatched: diverged;\n"
+                 f"{_mark_note(frame)})", fontsize=10)
     return fig, frame
 
 
@@ -153,7 +157,7 @@ def draw_steps(tables, params):
     fig = phase_heatmap_grid([panels], "value", CHANGE, marks=MARKS,
                              suptitle=f"Relative NTK change during training, {act}, M = {width} "
                                       "(a network that stopped earlier shows its final value; "
-                                      f"{MARK_NOTE})")
+                                      f"{_mark_note(frame)})")
     return fig, frame
 
 
@@ -166,5 +170,5 @@ def draw_width(tables, params):
                act, sb2) for w in dict.fromkeys(frame.width)]
     fig = phase_heatmap_grid([panels], "value", CHANGE, marks=MARKS,
                              suptitle=f"Relative NTK change at the end of training, {act}, "
-                                      f"by width ({MARK_NOTE})")
+                                      f"by width ({_mark_note(frame)})")
     return fig, frame

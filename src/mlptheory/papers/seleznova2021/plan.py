@@ -39,7 +39,9 @@ def training_requests(cfg: dict, base_seed: int) -> dict[str, dict]:
     "ntk_change", activation, width, depth, i)``, so all sw2 of one seed index share the draw
     of the standard normals (a common-random-numbers design across the sw2 axis).
     """
+    cap = cfg.get("lr_cap")
     train = TrainConfig(optimizer="gd", lr=float(cfg["lr"]), loss="mse",
+                        lr_cap=None if cap is None else float(cap),
                         max_steps=int(cfg["max_steps"]), tol=float(cfg["tol"]),
                         patience=int(cfg["patience"]),
                         checkpoint_steps=tuple(int(s) for s in cfg["ntk_steps"]),
