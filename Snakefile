@@ -2,6 +2,7 @@
 #   snakemake --cores all                                   everything, paper scale
 #   snakemake --cores 2 --configfile configs/quick.yaml     CPU-sized version
 #   snakemake --cores 4 results/<paper>/<target>.pdf        one figure
+#   snakemake --cores 2 results/claims.csv                  does it reproduce? (every claim)
 
 
 configfile: "config.yaml"
@@ -17,12 +18,14 @@ include: "rules/tsuchida2019.smk"
 include: "rules/seleznova2021.smk"
 include: "rules/sorensen2020.smk"
 include: "rules/lee2019.smk"
+include: "rules/claims.smk"
 
 
 rule all:
     default_target: True
     input:
         all_targets(),
+        "results/claims.csv",
 
 
 rule tsuchida2019:

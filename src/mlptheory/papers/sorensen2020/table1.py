@@ -10,14 +10,9 @@ import pandas as pd
 from ...datasets import dataset_info
 from ...runs import read_run
 from ...symmetry import count_identical_pairs, pairwise_distances
+from .claims import THESIS
 from .networks import BASES, bases, load_networks
 
-# sorensen2020 Table 1 (1000 networks 784-512-10, TensorFlow/Keras): (min, max, mean) distance,
-# "Unsorted" and "Sorted" (NodeSort with the thesis' power key).
-THESIS = {("W1", "unsorted"): (82.12292, 83.69969, 82.89585),
-          ("W1", "sorted_power"): (81.64965, 83.78498, 82.65826),
-          ("W2", "unsorted"): (15.79031, 16.77915, 16.28864),
-          ("W2", "sorted_power"): (14.64832, 15.66162, 15.16187)}
 SETTINGS = ["n_networks", "epochs", "batch_size", "optimizer", "lr", "p"]
 
 

@@ -1,0 +1,46 @@
+# "Does it reproduce?": every claim of the papers (mlptheory.papers.<paper>.claims) measured on
+# the target CSVs it reads -> results/claims.csv, claims.md, and claims.rst (the report's table).
+from mlptheory.claims import claim_targets
+
+
+def claim_sources():
+    """paper -> {target name: CSV path} of every claim target this configuration builds (a
+    claim whose target is not built becomes an inconclusive row that says so)."""
+    sources = {}
+    for paper in PAPERS:
+        built = set(PAPER_TARGETS[paper])
+        sources[paper] = {
+            name: f"results/{paper}/{name}.csv"
+            for name in claim_targets(paper)
+            if f"results/{paper}/{name}.csv" in built
+        }
+    return sources
+
+
+rule claims:
+    input:
+        [path for paper in claim_sources().values() for path in paper.values()],
+    output:
+        csv=report(
+            "results/claims.csv",
+            caption="../report/captions/claims.rst",
+            category="Does it reproduce?",
+            labels={"table": "claims"},
+        ),
+        md="results/claims.md",
+        rst="results/claims.rst",
+    log:
+        "results/logs/claims.log",
+    localrule: True
+    conda:
+        "../envs/mlptheory.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        sources=claim_sources(),
+        configs={paper: config[paper] for paper in PAPERS},
+        scale=config.get("scale", "paper"),
+    script:
+        "../scripts/make_claims.py"
