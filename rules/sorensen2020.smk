@@ -57,7 +57,12 @@ rule sorensen2020_paper_table:
     input:
         paper_table_tables(SORENSEN),
     output:
-        csv="results/sorensen2020/{name}.csv",
+        csv=report(
+            "results/sorensen2020/{name}.csv",
+            caption="../report/captions/sorensen2020_tables.rst",
+            category="sorensen2020",
+            labels={"paper": "sorensen2020", "figure": "{name}"},
+        ),
         md="results/sorensen2020/{name}.md",
     log:
         "results/logs/sorensen2020/{name}.log",

@@ -87,6 +87,11 @@ def test_report_is_self_contained_and_shows_every_figure(workflow_dir):
     assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", html)
 
     assert "reproduces four deep-learning-theory papers" in html  # report/workflow.rst
+    # every caption and the description are valid reStructuredText, rendered for people
+    assert "System Message" not in html and "system-message" not in html
+    # "Does it reproduce?": the claims as a table in the description, Table 1 in its caption
+    assert "Does it reproduce?" in html and "S3-ordered-variance" in html
+    assert "Table 1 as measured in this run" in html and "sorted_power" in html
     seed = yaml.safe_load((workflow_dir / "config.yaml").read_text())["seed"]
     assert re.search(rf"Probe figure caption, seed {seed}, marker c41d", html)
     assert base64.b64encode(SVG.encode()).decode() in html  # the figure itself, embedded

@@ -60,12 +60,15 @@ class Claim:
 def parse_expected(expected: str) -> tuple[str, float, float | None]:
     """``(op, a, b)`` of an expected column: op in ``< <= > >= in`` (``b`` only for ``in``)."""
     m = _EXPECTED.match(expected)
-    if not m:
-        raise ValueError(f"expected={expected!r}: use '< x', '<= x', '> x', '>= x' or "
-                         "'in [a, b]'")
-    if m.group(1):
-        return m.group(1), float(m.group(2)), None
-    return "in", float(m.group(3)), float(m.group(4))
+    try:
+        if m and m.group(1):
+            return m.group(1), float(m.group(2)), None
+        if m:
+            return "in", float(m.group(3)), float(m.group(4))
+    except ValueError:
+        pass
+    raise ValueError(f"expected={expected!r}: use '< x', '<= x', '> x', '>= x' or 'in [a, b]' "
+                     "with numbers x, a, b")
 
 
 def verdict(measured: float, expected: str) -> str:

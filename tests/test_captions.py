@@ -1,0 +1,98 @@
+"""Every caption block renders, for the paper and the quick configuration, to valid
+reStructuredText (no docutils "System Message"), and prints settings for people (no Python
+reprs of lists of dicts), exactly as `snakemake --report` renders it (same Jinja options)."""
+
+import copy
+import re
+from types import SimpleNamespace
+
+import pytest
+import yaml
+from conftest import REPO
+from docutils.core import publish_parts
+from jinja2 import Environment
+
+CONFIGS = {"paper": [], "quick": ["configs/quick.yaml"], "smoke": ["configs/quick.yaml",
+                                                                   "tests/smoke.yaml"]}
+PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
+
+
+def merged(overlays):
+    def update(base, extra):
+        for k, v in extra.items():
+            if isinstance(v, dict) and isinstance(base.get(k), dict):
+                update(base[k], v)
+            else:
+                base[k] = v
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    for path in overlays:
+        update(config, yaml.safe_load((REPO / path).read_text()))
+    return config
+
+
+def registered(paper, config):
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(REPO / "src"))
+    plan = importlib.import_module(f"mlptheory.papers.{paper}.plan").plan(copy.deepcopy(config))
+    return list(plan.registry.figures) + list(plan.registry.paper_tables)
+
+
+def render(text, config, **wildcards):
+    snakemake = SimpleNamespace(config=config, wildcards=SimpleNamespace(**wildcards))
+    rst = Environment(trim_blocks=True, lstrip_blocks=True).from_string(text).render(
+        snakemake=snakemake)
+    html = publish_parts(rst, writer_name="html",
+                         settings_overrides={"report_level": 1, "halt_level": 5})["body"]
+    return rst, html
+
+
+@pytest.mark.parametrize("scale", CONFIGS)
+@pytest.mark.parametrize("paper", PAPERS)
+def test_caption_blocks_are_valid_rst_for_people(paper, scale):
+    config = merged(CONFIGS[scale])
+    text = (REPO / "report" / "captions" / f"{paper}.rst").read_text()
+    problems = []
+    for name in registered(paper, config):
+        if f'figure == "{name}"' not in text:
+            continue  # tables of the paper have their own caption files
+        rst, html = render(text, config, figure=name)
+        if not rst.strip():
+            problems.append(f"{name}: empty caption")
+        for message in re.findall(r'system-message-title">(.*?)</p>.*?<p>(.*?)</p>', html,
+                                  flags=re.S):
+            problems.append(f"{name}: invalid reStructuredText: {message}")
+        for repr_sign in ("[{", "{'", "':", "[["):
+            for line in rst.splitlines():
+                if repr_sign in line:
+                    problems.append(f"{name}: Python repr {repr_sign!r}: {line.strip()}")
+    assert not problems, f"{paper} ({scale}):\n" + "\n".join(problems)
+
+
+def test_claims_caption_and_workflow_description_are_valid_rst():
+    config = merged(CONFIGS["quick"])
+    for path in ("report/captions/claims.rst", "report/workflow.rst"):
+        text = (REPO / path).read_text()
+        env = Environment(trim_blocks=True, lstrip_blocks=True)
+        rst = env.from_string(text).render(snakemake=SimpleNamespace(config=config), files=[])
+        html = publish_parts(rst, writer_name="html",
+                             settings_overrides={"report_level": 1, "halt_level": 5})["body"]
+        assert "system-message" not in html, f"{path}:\n{html}"
+
+
+def test_table1_caption_shows_the_table(tmp_path, monkeypatch):
+    """The Table 1 caption embeds the measured table (csv-table from the run's CSV)."""
+    table = tmp_path / "results" / "sorensen2020" / "table1_distances.csv"
+    table.parent.mkdir(parents=True)
+    table.write_text("matrix,basis,min,max,mean,n_pairs,n_zero\nW1,unsorted,1.5,2.5,2.0,3,0\n")
+    monkeypatch.chdir(tmp_path)
+    text = (REPO / "report" / "captions" / "sorensen2020_tables.rst").read_text()
+    snakemake = SimpleNamespace(config=merged(CONFIGS["quick"]),
+                                wildcards=SimpleNamespace(name="table1_distances"))
+    rst = Environment(trim_blocks=True, lstrip_blocks=True).from_string(text).render(
+        snakemake=snakemake)
+    html = publish_parts(rst, writer_name="html",
+                         settings_overrides={"report_level": 1, "halt_level": 5})["body"]
+    assert "system-message" not in html, html
+    assert "<table" in html and "unsorted" in html and "2.5" in html
