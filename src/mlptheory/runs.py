@@ -33,7 +33,6 @@ reader never sees half a file.
 from __future__ import annotations
 
 import dataclasses
-
 import hashlib
 import json
 import logging

@@ -112,7 +112,8 @@ def _marked(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _mark_note(frame: pd.DataFrame) -> str:
     if (frame["lr"] < frame["lr_config"]).any():
-        return rf"$\circ$: lr capped below {fmt(float(frame['lr_config'].iloc[0]))} at a fraction of {CRIT}"
+        lr = fmt(float(frame["lr_config"].iloc[0]))
+        return rf"$\circ$: lr capped below {lr} at a fraction of {CRIT}"
     return rf"$\circ$: lr > {CRIT}"
 
 
