@@ -86,6 +86,23 @@ def smoke_workflow(tmp_path_factory) -> Path:
     return wd
 
 
+def merged_config(root: Path, *overlays: str) -> dict:
+    """``config.yaml`` of ``root`` with the overlay files (paths relative to ``root``) merged in
+    key by key, as Snakemake merges ``--configfile`` overlays."""
+    import yaml
+
+    def update(base, extra):
+        for key, value in extra.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                update(base[key], value)
+            else:
+                base[key] = value
+    config = yaml.safe_load((root / "config.yaml").read_text())
+    for path in overlays:
+        update(config, yaml.safe_load((root / path).read_text()))
+    return config
+
+
 def run_snakemake(wd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """``snakemake`` in ``wd`` with this interpreter; ``.stdout`` holds stdout and stderr."""
     return subprocess.run(

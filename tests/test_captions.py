@@ -7,8 +7,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
-import yaml
-from conftest import REPO
+from conftest import REPO, merged_config
 from docutils.core import publish_parts
 from jinja2 import Environment
 
@@ -18,16 +17,7 @@ PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
 
 
 def merged(overlays):
-    def update(base, extra):
-        for k, v in extra.items():
-            if isinstance(v, dict) and isinstance(base.get(k), dict):
-                update(base[k], v)
-            else:
-                base[k] = v
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    for path in overlays:
-        update(config, yaml.safe_load((REPO / path).read_text()))
-    return config
+    return merged_config(REPO, *overlays)
 
 
 def registered(paper, config):

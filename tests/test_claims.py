@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+from conftest import merged_config
 
 from mlptheory.claims import (
     COLUMNS,
@@ -59,14 +59,7 @@ def test_claims_csv_of_the_smoke_dag_recomputes(smoke_workflow):
     table = pd.read_csv(smoke_workflow / "results" / "claims.csv", keep_default_na=False,
                         na_values=[""])
     assert list(table.columns) == list(COLUMNS)
-    config = yaml.safe_load((smoke_workflow / "config.yaml").read_text())
-    for overlay in ("configs/quick.yaml", "smoke.yaml"):
-        extra = yaml.safe_load((smoke_workflow / overlay).read_text())
-        for key, value in extra.items():
-            if isinstance(value, dict) and isinstance(config.get(key), dict):
-                _update(config[key], value)
-            else:
-                config[key] = value
+    config = merged_config(smoke_workflow, "configs/quick.yaml", "smoke.yaml")
     for paper in PAPERS:
         rows = table[table.paper == paper]
         claims = paper_claims(paper)
@@ -88,14 +81,6 @@ def test_claims_csv_of_the_smoke_dag_recomputes(smoke_workflow):
     md = (smoke_workflow / "results" / "claims.md").read_text()
     assert md.startswith("# Does it reproduce?") and "Verdicts:" in md
     assert (smoke_workflow / "results" / "claims.rst").read_text().startswith(".. list-table::")
-
-
-def _update(base, extra):
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _update(base[key], value)
-        else:
-            base[key] = value
 
 
 def test_markdown_and_rst_hold_every_row():
