@@ -2,9 +2,10 @@
 `mlptheory faults`): on a copy of the shared smoke workflow's sorensen2020 results."""
 
 import random
+import shutil
 
 import pytest
-from conftest import MNIST_DIR, REPO
+from conftest import MNIST_DIR, REPO, SMOKE_CONFIG, copy_workflow, run_snakemake
 
 from mlptheory import faults
 from mlptheory.cli import main
@@ -61,3 +62,18 @@ def test_bad_config_detects_an_accepted_nan(campaign, monkeypatch):
 def test_cli_refuses_a_folder_without_mnist(tmp_path, capsys):
     with pytest.raises(MissingData, match="no MNIST archives"):
         main(["faults", "--workflow", str(REPO), "--mnist-dir", str(tmp_path)])
+
+
+def test_rerun_of_a_paper_gives_byte_identical_csvs(smoke_workflow, tmp_path):
+    """Determinism on the smoke configuration: tsuchida2019 rebuilt from its dataset (training
+    runs, tables, figures) in a copy of the smoke workflow gives the same CSV bytes."""
+    wd = copy_workflow(tmp_path / "wf")
+    for part in ("data", "results/data", ".snakemake/metadata"):
+        shutil.copytree(smoke_workflow / part, wd / part)
+    result = run_snakemake(wd, "tsuchida2019", "--cores", "2", *SMOKE_CONFIG)
+    assert result.returncode == 0, result.stdout[-3000:]
+    csvs = sorted(p.relative_to(smoke_workflow)
+                  for p in (smoke_workflow / "results" / "tsuchida2019").rglob("*.csv"))
+    assert len(csvs) >= 10
+    for rel in csvs:
+        assert (wd / rel).read_bytes() == (smoke_workflow / rel).read_bytes(), rel

@@ -333,3 +333,15 @@ def test_lr_cap_needs_gradient_descent_on_mse():
     with pytest.raises(ValueError, match="lr_cap must be > 0"):
         TrainConfig(lr_cap=0.0)
     assert "lr_cap" not in TrainConfig().to_dict()
+
+
+def test_temporary_files_of_an_interrupted_write_are_removed(tmp_path):
+    out, partial = snapshot_at(tmp_path)
+    left = [tmp_path / ".run.h5.partial.abc123.tmp", tmp_path / ".run.h5.xyz.tmp"]
+    for p in left:
+        p.write_bytes(b"half a file")
+    keep = tmp_path / ".other.h5.abc.tmp"
+    keep.write_bytes(b"another run's")
+    x, y = data()
+    train_to_file(SPEC, [1, 2], x, y, CONFIG, out)
+    assert not any(p.exists() for p in left) and keep.exists()

@@ -475,7 +475,7 @@ def bad_config_dry_run(c: Campaign) -> Tally:
 
 
 # --- the campaign ------------------------------------------------------------------------------
-FULL = {"sigkill_training": 20, "sigkill_snakemake": 6, "damaged": 20, "disk_full": 3,
+FULL = {"sigkill_training": 20, "sigkill_snakemake": 4, "damaged": 20, "disk_full": 3,
         "concurrent": 2, "bad_config": None}
 QUICK = {"sigkill_training": 2, "sigkill_snakemake": 1, "damaged": 5, "disk_full": 1,
          "concurrent": 1, "bad_config": 40}

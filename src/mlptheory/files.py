@@ -18,7 +18,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import DamagedFile, MissingData, WriteFailed, rebuild_command
+from .errors import DamagedFile, MissingData, UserError, WriteFailed, rebuild_command
 
 # create_dataset keywords: HDF5's own per-chunk checksum (checked by HDF5 on every read)
 CHECKSUM = {"fletcher32": True}
@@ -83,6 +83,8 @@ def read_h5(path, what: str = "HDF5 file"):
         with h5py.File(path, "r") as f:
             yield f
     except OSError as err:
+        if isinstance(err, UserError):  # e.g. MissingData raised by the caller's block
+            raise
         raise DamagedFile(damaged_message(path, err, what)) from err
 
 

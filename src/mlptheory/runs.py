@@ -26,8 +26,11 @@ Run file schema (plain h5py reads it; ``E`` members, ``K`` checkpoints, layers `
 
 A partial file additionally holds ``/resume`` (attrs ``step``; ``params/<i>``, the optimizer
 state ``optimizer/<param>/<key>`` with attr ``dtype``, ``best``, ``best_step``). Every file is
-written to a temporary name in the same folder and moved into place with ``os.replace``, so a
-reader never sees half a file.
+built in memory and written to a temporary name in the same folder, then moved into place with
+``os.replace`` (:func:`mlptheory.files.write_h5`), so a reader never sees half a file and a full
+disk leaves the previous file intact. Arrays carry fletcher32 checksums, the metadata HDF5's own
+(newest file format), and ``complete`` is the last attribute written: a truncated or corrupted
+file raises :class:`~mlptheory.errors.DamagedFile` naming it and the command that rebuilds it.
 """
 
 from __future__ import annotations
@@ -378,6 +381,11 @@ def train_to_file(
     trainer = Trainer(model, x, y, config, order_seeds=order_seeds, callback=callback, log=log)
 
     partial = partial_path(out_path)
+    # temporary files of writes that a kill interrupted (this job is their only writer)
+    for name in (out_path.name, partial.name):
+        for tmp in out_path.parent.glob(f".{name}.*.tmp"):
+            log.info("removing %s, left by an interrupted write", tmp)
+            tmp.unlink()
     if partial.exists():
         resume = _resume_state(partial, digest, log)
         if resume is not None:
