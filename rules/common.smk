@@ -22,7 +22,14 @@ os.environ.update(
 # The rules import mlptheory's torch-free planning modules (mlptheory.papers.<paper>.plan: runs,
 # tables and figures) from this checkout.
 sys.path.insert(0, f"{workflow.basedir}/src")
+from mlptheory.checks import reject_nan
 from mlptheory.datasets import DATASETS as DATASET_INFO
+from mlptheory.errors import BadInput
+
+try:
+    reject_nan(config)  # the schema lets NaN through every numeric bound
+except BadInput as err:
+    raise WorkflowError(f"Error validating config file: {err}") from None
 
 RAW_DIR = config["data"]["raw_dir"].rstrip("/")
 DATASETS = tuple(DATASET_INFO)

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from mlptheory.errors import DamagedFile
 from mlptheory.models import EnsembleMLP
 from mlptheory.runs import (
     partial_path,
@@ -23,6 +25,7 @@ from mlptheory.runs import (
     train_to_file,
     write_run,
 )
+from mlptheory.seeding import derive_seed
 from mlptheory.spec import NetworkSpec
 from mlptheory.training import TrainConfig, Trainer
 
@@ -78,6 +81,7 @@ import logging, os, signal, sys
 import numpy as np, torch
 sys.path.insert(0, {src!r})
 from mlptheory.runs import train_to_file
+from mlptheory.seeding import derive_seed
 from mlptheory.spec import NetworkSpec
 from mlptheory.training import TrainConfig
 logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
@@ -174,7 +178,7 @@ def test_resume_unreadable_partial_is_moved_aside(tmp_path, caplog):
     partial_path(out).write_bytes(b"not an hdf5 file")
     with caplog.at_level(logging.INFO, logger="mlptheory.training"):
         result = train_to_file(SPEC, [1, 2], x, y, CONFIG, out)
-    assert "cannot be read" in caplog.text
+    assert "is damaged" in caplog.text and str(partial_path(out)) in caplog.text
     assert len(list(tmp_path.glob("run.h5.partial.stale-*"))) == 1
     assert read_run(out).losses.tobytes() == result.losses.tobytes()
 
@@ -183,8 +187,85 @@ def test_read_run_rejects_other_files(tmp_path):
     path = tmp_path / "other.h5"
     with h5py.File(path, "w") as f:
         f.attrs["format"] = "something-else"
-    with pytest.raises(ValueError, match="not an mlptheory-run file"):
+    with pytest.raises(DamagedFile, match="not an mlptheory-run file"):
         read_run(path)
+
+
+def snapshot_at(tmp_path, step=30):
+    """A run killed after its snapshot at ``step``: ``(out, partial)`` (out does not exist)."""
+    x, y = data()
+    out = tmp_path / "run.h5"
+    order_seeds = [derive_seed(s, "data_order") for s in (1, 2)]
+    trainer = Trainer(EnsembleMLP(SPEC, seeds=[1, 2]), x, y, CONFIG, order_seeds=order_seeds)
+    trainer.run(pause_at=step)
+    write_run(partial_path(out), trainer.state(),
+              resolved_config(SPEC, CONFIG, [1, 2], order_seeds, x, y), "cpu", partial=True)
+    return out, partial_path(out)
+
+
+def test_bug_in_state_loading_propagates_instead_of_restarting(tmp_path, monkeypatch, caplog):
+    out, partial = snapshot_at(tmp_path)
+    before = partial.read_bytes()
+    x, y = data()
+
+    def broken(self, state):
+        raise KeyError("best_step")  # what a bug in load_state looks like
+
+    monkeypatch.setattr(Trainer, "load_state", broken)
+    with caplog.at_level(logging.INFO, logger="mlptheory.training"):
+        with pytest.raises(KeyError, match="best_step"):
+            train_to_file(SPEC, [1, 2], x, y, CONFIG, out, snapshot_every=10,
+                          snapshot_seconds=None)
+    # not moved aside, not overwritten by a run from step 0, no run file
+    assert partial.read_bytes() == before and not out.exists()
+    assert not list(tmp_path.glob("*.stale-*")) and "step 0" not in caplog.text
+    monkeypatch.undo()
+    with caplog.at_level(logging.INFO, logger="mlptheory.training"):
+        train_to_file(SPEC, [1, 2], x, y, CONFIG, out)
+    assert "resuming from step 30" in caplog.text
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_damaged_run_file_names_itself_and_the_rebuild_command(tmp_path, damage):
+    x, y = data()
+    out = tmp_path / "run.h5"
+    train_to_file(SPEC, [1, 2], x, y, CONFIG, out)
+    raw = bytearray(out.read_bytes())
+    with h5py.File(out, "r") as f:  # a byte inside the weights at step 37
+        offset = f["checkpoints/37/W0"].id.get_chunk_info(0).byte_offset
+    if damage == "truncate":
+        out.write_bytes(raw[: len(raw) // 2])
+    else:
+        raw[offset + 3] ^= 0x10
+        out.write_bytes(raw)
+    with pytest.raises(DamagedFile) as err:
+        run = read_run(out)
+        run.checkpoint(37)
+    assert str(out) in str(err.value) and f"snakemake --cores all {out}" in str(err.value)
+
+
+def test_full_disk_during_snapshot_keeps_the_previous_one(tmp_path):
+    out, partial = snapshot_at(tmp_path)
+    before = partial.read_bytes()
+    script = tmp_path / "child.py"
+    script.write_text(textwrap.dedent(CHILD).format(
+        src=str(SRC), spec=SPEC.to_json(), config=CONFIG.to_dict()))
+    limit = len(before) // 2  # the next snapshot cannot be written
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    full = subprocess.run([sys.executable, str(script), str(out), "-1"], capture_output=True,
+                          text=True, env=env, timeout=120, preexec_fn=small_disk)
+    assert full.returncode != 0
+    assert "WriteFailed" in full.stderr and f"could not write {partial}" in full.stderr
+    assert "no space left" in full.stderr and "previous snapshot" in full.stderr
+    assert partial.read_bytes() == before and not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["child.py", partial.name]
+    resumed = run_child(script, out, kill_at=-1)
+    assert resumed.returncode == 0 and "resuming from step 30" in resumed.stdout
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "sgd", "adam"])
@@ -252,3 +333,15 @@ def test_lr_cap_needs_gradient_descent_on_mse():
     with pytest.raises(ValueError, match="lr_cap must be > 0"):
         TrainConfig(lr_cap=0.0)
     assert "lr_cap" not in TrainConfig().to_dict()
+
+
+def test_temporary_files_of_an_interrupted_write_are_removed(tmp_path):
+    out, partial = snapshot_at(tmp_path)
+    left = [tmp_path / ".run.h5.partial.abc123.tmp", tmp_path / ".run.h5.xyz.tmp"]
+    for p in left:
+        p.write_bytes(b"half a file")
+    keep = tmp_path / ".other.h5.abc.tmp"
+    keep.write_bytes(b"another run's")
+    x, y = data()
+    train_to_file(SPEC, [1, 2], x, y, CONFIG, out)
+    assert not any(p.exists() for p in left) and keep.exists()

@@ -157,7 +157,8 @@ def assert_same_h5(a: Path, b: Path) -> None:
 
 
 @needs_mnist
-def test_smoke_dag_through_slurm_matches_local_run(slurm_cluster, workflow_dir, tmp_path):
+def test_smoke_dag_through_slurm_matches_local_run(slurm_cluster, workflow_dir, tmp_path,
+                                                   smoke_workflow):
     copy_mnist(workflow_dir)
     local_dir = tmp_path / "local"
     shutil.copytree(workflow_dir, local_dir)
@@ -207,6 +208,12 @@ def test_smoke_dag_through_slurm_matches_local_run(slurm_cluster, workflow_dir, 
     assert local.returncode == 0, local.stdout
     for rel in produced:
         assert_same_h5(workflow_dir / "results" / rel, local_dir / "results" / rel)
+    # every table's and figure's CSV equals the session's local run of the same smoke DAG
+    csvs = sorted(p.relative_to(smoke_workflow)
+                  for p in (smoke_workflow / "results").rglob("*.csv"))
+    assert len(csvs) > 40, csvs
+    for rel in csvs:
+        assert (workflow_dir / rel).read_bytes() == (smoke_workflow / rel).read_bytes(), rel
 
 
 PROBES = """

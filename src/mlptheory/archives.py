@@ -6,7 +6,12 @@ HDF5 layout of ``results/data/<dataset>.h5``::
     /train/labels  uint8 [N]
     /test/images, /test/labels   likewise
     attrs: dataset, class_names (JSON list), source_md5 (JSON {file: md5}),
-           mlptheory_version, git_commit, torch/numpy/h5py/python versions
+           mlptheory_version, git_commit, torch/numpy/h5py/python versions,
+           complete (True, written last)
+
+Arrays carry HDF5's fletcher32 checksums and the metadata its own (newest file format), so a
+truncated or corrupted file fails to read (:func:`mlptheory.files.read_h5`) instead of giving
+wrong pixels.
 
 No torchvision: the IDX header (magic, counts, sizes) and the pickles are read here.
 """
@@ -16,17 +21,17 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import pickle
 import struct
 import tarfile
 import zlib
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from .datasets import DATASETS
+from .errors import BadInput, DamagedFile
+from .files import checksummed, write_h5
 from .provenance import provenance
 
 MNIST_FILES = {
@@ -45,7 +50,7 @@ IDX_IMAGES_MAGIC = 2051
 IDX_LABELS_MAGIC = 2049
 
 
-class ArchiveError(ValueError):
+class ArchiveError(DamagedFile, ValueError):
     """A raw archive is truncated or not in the expected format."""
 
 
@@ -158,23 +163,17 @@ def read_cifar10(archive: str | Path) -> dict[str, dict[str, np.ndarray]]:
 
 def write_dataset_h5(out_path: str | Path, name: str, splits, class_names, source_md5) -> None:
     """Write the layout in the module docstring, atomically (temp file, then rename)."""
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    try:
-        with h5py.File(tmp, "w") as h5:
-            for split, arrays in splits.items():
-                group = h5.create_group(split)
-                group.create_dataset("images", data=arrays["images"])
-                group.create_dataset("labels", data=arrays["labels"])
-            h5.attrs["dataset"] = name
-            h5.attrs["class_names"] = json.dumps(list(class_names))
-            h5.attrs["source_md5"] = json.dumps(dict(source_md5), sort_keys=True)
-            for key, value in provenance().items():
-                h5.attrs[key] = str(value)
-        os.replace(tmp, out_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with write_h5(out_path) as h5:
+        for split, arrays in splits.items():
+            group = h5.create_group(split)
+            for key in ("images", "labels"):
+                group.create_dataset(key, data=arrays[key], **checksummed(arrays[key]))
+        h5.attrs["dataset"] = name
+        h5.attrs["class_names"] = json.dumps(list(class_names))
+        h5.attrs["source_md5"] = json.dumps(dict(source_md5), sort_keys=True)
+        for key, value in provenance().items():
+            h5.attrs[key] = str(value)
+        h5.attrs["complete"] = True
 
 
 def prepare_dataset(name: str, raw_dir: str | Path, md5s: dict, out_path: str | Path) -> dict:
@@ -192,6 +191,6 @@ def prepare_dataset(name: str, raw_dir: str | Path, md5s: dict, out_path: str | 
     elif name == "cifar10":
         splits, classes = read_cifar10(raw_dir / CIFAR10_ARCHIVE), CIFAR10_CLASSES
     else:
-        raise ValueError(f"unknown dataset {name!r}, expected 'mnist' or 'cifar10'")
+        raise BadInput(f"unknown dataset {name!r}, expected 'mnist' or 'cifar10'")
     write_dataset_h5(out_path, name, splits, classes, md5s)
     return {split: len(arrays["labels"]) for split, arrays in splits.items()}

@@ -4,13 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .errors import BadInput
+
 
 def reject_unknown_keys(data: Mapping, allowed: Iterable[str], what: str) -> None:
-    """Raise ``ValueError`` naming the unknown keys of ``data`` and the allowed ones.
+    """Raise :class:`~mlptheory.errors.BadInput` (a ``ValueError``) naming the unknown keys of
+    ``data`` and the allowed ones.
 
     ``what`` says where the keys came from (``"NetworkSpec"``, ``"run request 'data' block"``).
     """
     allowed = list(allowed)
     unknown = sorted(set(data) - set(allowed), key=str)
     if unknown:
-        raise ValueError(f"unknown {what} keys {unknown}; allowed: {sorted(allowed)}")
+        raise BadInput(f"unknown {what} keys {unknown}; allowed: {sorted(allowed)}")
+
+
+def reject_nan(data, where: str = "config") -> None:
+    """Raise :class:`~mlptheory.errors.BadInput` naming the first NaN value in a nested config.
+
+    JSON Schema cannot express it: ``NaN`` passes ``minimum``/``exclusiveMinimum`` (every
+    comparison with it is false), so a NaN learning rate or width would be accepted.
+    """
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            reject_nan(value, f"{where}[{key!r}]")
+    elif isinstance(data, list | tuple):
+        for i, value in enumerate(data):
+            reject_nan(value, f"{where}[{i}]")
+    elif isinstance(data, float) and data != data:
+        raise BadInput(f"{where} is NaN; expected a number (check the value in your "
+                       "config.yaml or --configfile/--config overlays)")

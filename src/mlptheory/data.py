@@ -15,21 +15,24 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 
 from .datasets import INPUT_SCALINGS
+from .errors import BadInput, DamagedFile, rebuild_command
+from .files import read_h5
 
 
 def read_split(path: str | Path, split: str = "train") -> tuple[np.ndarray, np.ndarray, list]:
     """Raw ``(images uint8, labels uint8, class_names)`` of one split."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; build it with `snakemake {path}`")
-    with h5py.File(path, "r") as h5:
+    with read_h5(path, "prepared dataset") as h5:
+        # files written before the flag existed have no attribute; False: not written to the end
+        if not h5.attrs.get("complete", True):
+            raise DamagedFile(f"{path} was not completely written; rebuild it: "
+                              f"{rebuild_command(path)}")
         if split not in h5:
-            raise KeyError(f"{path} has no split {split!r}; it has {sorted(h5.keys())}")
+            raise BadInput(f"{path} has no split {split!r}; it has {sorted(h5.keys())}")
         images = h5[split]["images"][...]
         labels = h5[split]["labels"][...]
         class_names = json.loads(h5.attrs["class_names"])
@@ -39,7 +42,7 @@ def read_split(path: str | Path, split: str = "train") -> tuple[np.ndarray, np.n
 def fixed_subset(n_available: int, n: int, seed: int) -> np.ndarray:
     """``n`` distinct indices out of ``range(n_available)``, sorted, a pure function of ``seed``."""
     if n > n_available:
-        raise ValueError(f"asked for {n} items but only {n_available} are available")
+        raise BadInput(f"asked for {n} items but only {n_available} are available")
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n_available, size=n, replace=False))
 
@@ -50,7 +53,7 @@ def class_indices(classes: Sequence[int | str], class_names: Sequence[str]) -> l
     for c in classes:
         if isinstance(c, str) and not c.isdigit():
             if c not in class_names:
-                raise ValueError(f"unknown class {c!r}; classes are {list(class_names)}")
+                raise BadInput(f"unknown class {c!r}; classes are {list(class_names)}")
             out.append(class_names.index(c))
         else:
             out.append(int(c))
@@ -67,7 +70,7 @@ def to_inputs(images: np.ndarray, *, flatten=True, unit_norm=False, scaling: str
     ``scaling="unit_norm"``.
     """
     if scaling not in INPUT_SCALINGS:
-        raise ValueError(f"input scaling {scaling!r}, expected one of {INPUT_SCALINGS}")
+        raise BadInput(f"input scaling {scaling!r}, expected one of {INPUT_SCALINGS}")
     if unit_norm:
         scaling = "unit_norm"
     x = torch.as_tensor(images, device=device).to(dtype) / 255.0
@@ -77,7 +80,7 @@ def to_inputs(images: np.ndarray, *, flatten=True, unit_norm=False, scaling: str
         if scaling != "pixels":
             norms = x.norm(dim=1, keepdim=True)
             if bool((norms == 0).any()):
-                raise ValueError(f"an all-zero image cannot be scaled ({scaling})")
+                raise BadInput(f"an all-zero image cannot be scaled ({scaling})")
             x = x / norms
             if scaling == "sqrt_dim":
                 x = x * math.sqrt(x.shape[1])
@@ -120,5 +123,5 @@ def one_hot(labels: torch.Tensor, n_classes: int, dtype=torch.float64) -> torch.
 def signed_targets(labels: torch.Tensor, dtype=torch.float64) -> torch.Tensor:
     """``[N, 1]`` targets for two classes: +1 for label 0, -1 for label 1."""
     if labels.numel() and int(labels.max()) > 1:
-        raise ValueError("signed_targets needs labels in {0, 1}; pass two classes to load()")
+        raise BadInput("signed_targets needs labels in {0, 1}; pass two classes to load()")
     return (1.0 - 2.0 * labels.to(dtype)).unsqueeze(1)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .errors import BadInput
+
 
 @dataclass(frozen=True)
 class DatasetInfo:
@@ -34,7 +36,7 @@ class DatasetInfo:
     def split_size(self, split: str) -> int:
         sizes = {"train": self.train_size, "test": self.test_size}
         if split not in sizes:
-            raise ValueError(f"{self.name} has splits {sorted(sizes)}, not {split!r}")
+            raise BadInput(f"{self.name} has splits {sorted(sizes)}, not {split!r}")
         return sizes[split]
 
 
@@ -56,5 +58,5 @@ DATASETS = {
 def dataset_info(name: str) -> DatasetInfo:
     """The :class:`DatasetInfo` of ``name``; a clear error for an unknown dataset."""
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; known datasets: {sorted(DATASETS)}")
+        raise BadInput(f"unknown dataset {name!r}; known datasets: {sorted(DATASETS)}")
     return DATASETS[name]

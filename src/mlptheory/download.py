@@ -21,12 +21,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from .errors import DamagedFile, MissingData
+
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 
 
-class DownloadError(RuntimeError):
+class DownloadError(MissingData):
     """No mirror delivered a file with the expected checksum."""
 
 
@@ -34,7 +36,7 @@ class IncompleteDownload(ConnectionError):
     """The server closed the connection before sending everything it announced."""
 
 
-class ChecksumError(RuntimeError):
+class ChecksumError(DamagedFile):
     """A file on disk does not have the md5 the configuration expects."""
 
 

@@ -1,7 +1,9 @@
 """Writing figure targets: ``<target>.pdf`` plus ``<target>.csv`` with exactly the plotted numbers.
 
 Figures are drawn with matplotlib's non-interactive Agg backend and saved without a creation
-date, so rerunning a target with the same inputs gives the same bytes.
+date, so rerunning a target with the same inputs gives the same bytes. Every file is written to a
+temporary name and renamed (:func:`mlptheory.files.atomic_output`): a killed job never leaves a
+half-written CSV or PDF under the target's name.
 """
 
 from __future__ import annotations
@@ -14,27 +16,29 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .files import atomic_output  # noqa: E402
+
 
 def save_figure(fig, path, png: bool = False) -> None:
     """Save ``fig`` to ``path`` (PDF, no timestamp); ``png=True`` also writes a preview PNG."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, metadata={"CreationDate": None} if path.suffix == ".pdf" else None,
-                bbox_inches="tight")
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format=path.suffix[1:],
+                    metadata={"CreationDate": None} if path.suffix == ".pdf" else None,
+                    bbox_inches="tight")
     if png:
-        fig.savefig(path.with_suffix(".png"), dpi=110, bbox_inches="tight")
+        with atomic_output(path.with_suffix(".png")) as tmp:
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
 def write_csv(frame: pd.DataFrame, path) -> None:
     """A tidy table (one row per plotted point, hyperparameters as columns)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, float_format="%.10g")
+    with atomic_output(path) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.10g")
 
 
 def write_text(text: str, path) -> None:
     """A text file (e.g. a markdown table with its notes)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    with atomic_output(path) as tmp:
+        tmp.write_text(text)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields
 
 from .checks import reject_unknown_keys
 from .datasets import DATASETS, INPUT_SCALINGS
+from .errors import BadInput
 from .spec import NetworkSpec
 from .train_config import TrainConfig
 
@@ -61,13 +62,13 @@ class DataRequest:
         if self.classes is not None:
             object.__setattr__(self, "classes", tuple(self.classes))
         if self.dataset not in DATASETS:
-            raise ValueError(f"data.dataset={self.dataset!r}, expected one of {sorted(DATASETS)}")
+            raise BadInput(f"data.dataset={self.dataset!r}, expected one of {sorted(DATASETS)}")
         if self.scaling is not None and self.scaling not in INPUT_SCALINGS:
-            raise ValueError(f"data.scaling={self.scaling!r}, expected one of {INPUT_SCALINGS}")
+            raise BadInput(f"data.scaling={self.scaling!r}, expected one of {INPUT_SCALINGS}")
         if self.scaling not in (None, "unit_norm") and self.unit_norm:
-            raise ValueError(f"data.unit_norm=true contradicts data.scaling={self.scaling!r}")
+            raise BadInput(f"data.unit_norm=true contradicts data.scaling={self.scaling!r}")
         if self.targets is not None and self.targets not in TARGETS:
-            raise ValueError(f"data.targets={self.targets!r}, expected one of {TARGETS}")
+            raise BadInput(f"data.targets={self.targets!r}, expected one of {TARGETS}")
 
     def value(self, name: str):
         """The field ``name``, or its default when it was not given."""
@@ -117,7 +118,7 @@ class RunRequest:
         if self.init is not None:
             object.__setattr__(self, "init", tuple(dict(m) for m in self.init))
             if len(self.init) != len(self.seeds):
-                raise ValueError(f"{len(self.init)} member inits for {len(self.seeds)} seeds")
+                raise BadInput(f"{len(self.init)} member inits for {len(self.seeds)} seeds")
             for member_init in self.init:
                 reject_unknown_keys(member_init, MEMBER_INIT_KEYS, "member init")
 
@@ -136,7 +137,7 @@ class RunRequest:
         reject_unknown_keys(request, [f.name for f in fields(cls)], "run request")
         missing = [k for k in ("spec", "train", "seeds", "data") if k not in request]
         if missing:
-            raise ValueError(f"run request lacks {missing}; it needs spec, train, seeds, data")
+            raise BadInput(f"run request lacks {missing}; it needs spec, train, seeds, data")
         return cls(spec=NetworkSpec.from_dict(request["spec"]),
                    train=TrainConfig.from_dict(request["train"]),
                    seeds=request["seeds"], data=DataRequest.from_dict(request["data"]),

@@ -26,8 +26,11 @@ Run file schema (plain h5py reads it; ``E`` members, ``K`` checkpoints, layers `
 
 A partial file additionally holds ``/resume`` (attrs ``step``; ``params/<i>``, the optimizer
 state ``optimizer/<param>/<key>`` with attr ``dtype``, ``best``, ``best_step``). Every file is
-written to a temporary name in the same folder and moved into place with ``os.replace``, so a
-reader never sees half a file.
+built in memory and written to a temporary name in the same folder, then moved into place with
+``os.replace`` (:func:`mlptheory.files.write_h5`), so a reader never sees half a file and a full
+disk leaves the previous file intact. Arrays carry fletcher32 checksums, the metadata HDF5's own
+(newest file format), and ``complete`` is the last attribute written: a truncated or corrupted
+file raises :class:`~mlptheory.errors.DamagedFile` naming it and the command that rebuilds it.
 """
 
 from __future__ import annotations
@@ -36,8 +39,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ import torch
 
 from .checks import reject_unknown_keys
 from .download import set_aside
+from .errors import DamagedFile, rebuild_command
+from .files import checksummed, read_h5, write_h5
 from .models import EnsembleMLP, init_params, torch_dtype
 from .params import stack
 from .provenance import provenance
@@ -95,11 +98,8 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
-def _atomic_h5(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
+def _dataset(group, name: str, data) -> None:
+    group.create_dataset(name, data=data, **checksummed(data))
 
 
 def write_run(path, state: dict, config: dict, device: str, partial: bool = False) -> None:
@@ -108,55 +108,54 @@ def write_run(path, state: dict, config: dict, device: str, partial: bool = Fals
     ``state`` is :meth:`Trainer.state`; ``config`` is :func:`resolved_config`.
     """
     path = Path(path)
-    tmp = _atomic_h5(path)
-    try:
-        with h5py.File(tmp, "w") as f:
-            text = json.dumps(config, sort_keys=True)
-            f.attrs.update({
-                "format": FORMAT, "format_version": FORMAT_VERSION, "complete": not partial,
-                "config_json": text, "config_hash": config_hash(config),
-                "spec_json": json.dumps(config["spec"], sort_keys=True),
-                "train_json": json.dumps(config["train"], sort_keys=True),
-                "seeds": np.asarray(config["seeds"], dtype=np.int64),
-                "order_seeds": np.asarray(config["order_seeds"], dtype=np.int64),
-                "device": device,
-                **{k: str(v) for k, v in provenance(Path(__file__).parent).items()},
-            })
-            f.create_dataset("loss", data=np.asarray(state["losses"], dtype=np.float64))
-            members = f.create_group("members")
-            members.create_dataset("status", data=np.array(state["status"], dtype=object),
-                                   dtype=h5py.string_dtype())
-            members.create_dataset("final_step", data=state["final_step"])
-            members.create_dataset("diverged_step", data=state["diverged_step"])
-            steps = sorted(state["checkpoints"])
-            f.create_dataset("checkpoint_steps", data=np.asarray(steps, dtype=np.int64))
-            ckpts = f.create_group("checkpoints")
-            for step in steps:
-                g = ckpts.create_group(str(step))
-                for name, value in state["checkpoints"][step].items():
-                    g.create_dataset(name, data=value)
-            if partial:
-                r = f.create_group("resume")
-                r.attrs["step"] = state["step"]
-                for i, p in enumerate(state["params"]):
-                    r.create_dataset(f"params/{i}", data=p)
-                r.create_group("optimizer")  # empty for plain GD/SGD, which keep no state
-                for key, (value, dtype) in state["optimizer"].items():
-                    d = r.create_dataset(f"optimizer/{key}", data=value)
-                    d.attrs["dtype"] = dtype
-                r.create_dataset("best", data=state["best"])
-                r.create_dataset("best_step", data=state["best_step"])
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    keep = ("the previous snapshot in it is unchanged and a rerun resumes from it" if partial
+            else "the last snapshot (if any) is unchanged and a rerun resumes from it")
+    with write_h5(path, keep) as f:
+        text = json.dumps(config, sort_keys=True)
+        f.attrs.update({
+            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "config_json": text, "config_hash": config_hash(config),
+            "spec_json": json.dumps(config["spec"], sort_keys=True),
+            "train_json": json.dumps(config["train"], sort_keys=True),
+            "seeds": np.asarray(config["seeds"], dtype=np.int64),
+            "order_seeds": np.asarray(config["order_seeds"], dtype=np.int64),
+            "device": device,
+            **{k: str(v) for k, v in provenance(Path(__file__).parent).items()},
+        })
+        _dataset(f, "loss", np.asarray(state["losses"], dtype=np.float64))
+        members = f.create_group("members")
+        members.create_dataset("status", data=np.array(state["status"], dtype=object),
+                               dtype=h5py.string_dtype())
+        _dataset(members, "final_step", state["final_step"])
+        _dataset(members, "diverged_step", state["diverged_step"])
+        steps = sorted(state["checkpoints"])
+        _dataset(f, "checkpoint_steps", np.asarray(steps, dtype=np.int64))
+        ckpts = f.create_group("checkpoints")
+        for step in steps:
+            g = ckpts.create_group(str(step))
+            for name, value in state["checkpoints"][step].items():
+                _dataset(g, name, value)
+        if partial:
+            r = f.create_group("resume")
+            r.attrs["step"] = state["step"]
+            for i, p in enumerate(state["params"]):
+                _dataset(r, f"params/{i}", p)
+            r.create_group("optimizer")  # empty for plain GD/SGD, which keep no state
+            for key, (value, dtype) in state["optimizer"].items():
+                _dataset(r, f"optimizer/{key}", value)
+                r[f"optimizer/{key}"].attrs["dtype"] = dtype
+            _dataset(r, "best", state["best"])
+            _dataset(r, "best_step", state["best_step"])
+        # last: a file that has it was written to the end (False marks a partial file)
+        f.attrs["complete"] = not partial
 
 
 def read_resume_state(path) -> dict:
-    """The :meth:`Trainer.state` stored in a partial file."""
-    with h5py.File(path, "r") as f:
-        if f.attrs.get("complete", True):
-            raise ValueError(f"{path} is not a partial run file (no resume state)")
+    """The :meth:`Trainer.state` stored in a partial file (:class:`DamagedFile` if it is
+    truncated, corrupted or not a partial run file)."""
+    with read_h5(path, "partial run file") as f:
+        if f.attrs.get("format") != FORMAT or f.attrs.get("complete", True) or "resume" not in f:
+            raise DamagedFile(f"{path} is not a partial {FORMAT} file (no resume state)")
         r = f["resume"]
         n_params = len(r["params"])
         optimizer = {}
@@ -209,7 +208,7 @@ class Run:
 
     def checkpoint(self, step: int) -> dict[str, np.ndarray]:
         """All arrays stored at checkpoint ``step`` (``W<l>``, ``b<l>``, extras)."""
-        with h5py.File(self.path, "r") as f:
+        with read_h5(self.path, "run file") as f:
             if str(step) not in f["checkpoints"]:
                 raise KeyError(f"{self.path}: no checkpoint at step {step}; "
                                f"available: {list(self.checkpoint_steps)}")
@@ -232,12 +231,17 @@ class Run:
 
 
 def read_run(path) -> Run:
-    """Open a run file; raises a clear error for anything that is not a complete run file."""
+    """Open a run file; :class:`DamagedFile` (naming it and the command that rebuilds it) for a
+    truncated or corrupted file, or one that is not a complete run file."""
     path = Path(path)
-    with h5py.File(path, "r") as f:
+    with read_h5(path, "run file") as f:
         if f.attrs.get("format") != FORMAT:
-            raise ValueError(f"{path} is not an {FORMAT} file (attr format="
-                             f"{f.attrs.get('format')!r})")
+            raise DamagedFile(f"{path} is not an {FORMAT} file (attr format="
+                              f"{f.attrs.get('format')!r}); rebuild it: {rebuild_command(path)}")
+        if not f.attrs.get("complete", False):
+            raise DamagedFile(f"{path} is not a complete run file (attr complete is false: a "
+                              f"partial resume file, or a write that did not finish); rebuild "
+                              f"it: {rebuild_command(path)}")
         attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
         config = json.loads(attrs["config_json"])
         return Run(
@@ -286,6 +290,23 @@ def _move_aside(path: Path, reason: str, log: logging.Logger) -> Path:
     log.warning("not resuming from %s: %s; moved it to %s and starting from step 0",
                 path, reason, target)
     return target
+
+
+def _resume_state(partial: Path, digest: str, log: logging.Logger) -> dict | None:
+    """The state in ``partial`` if it belongs to the run with config hash ``digest``; a damaged
+    or mismatched snapshot (the only reasons to start again) is moved aside and None returned."""
+    try:
+        with read_h5(partial, "partial run file") as f:
+            found = f.attrs.get("config_hash")
+        found = found.decode() if isinstance(found, bytes) else found
+        if found != digest:
+            _move_aside(partial, f"its config hash {str(found)[:12]} differs from this run's "
+                        f"{digest[:12]} (different spec, training config, seeds or data)", log)
+            return None
+        return read_resume_state(partial)
+    except DamagedFile as err:
+        _move_aside(partial, f"it is damaged ({err})", log)
+        return None
 
 
 def capped_config(config: TrainConfig, model, x) -> TrainConfig:
@@ -360,23 +381,18 @@ def train_to_file(
     trainer = Trainer(model, x, y, config, order_seeds=order_seeds, callback=callback, log=log)
 
     partial = partial_path(out_path)
+    # temporary files of writes that a kill interrupted (this job is their only writer)
+    for name in (out_path.name, partial.name):
+        for tmp in out_path.parent.glob(f".{name}.*.tmp"):
+            log.info("removing %s, left by an interrupted write", tmp)
+            tmp.unlink()
     if partial.exists():
-        try:
-            with h5py.File(partial, "r") as f:
-                found = f.attrs.get("config_hash")
-            found = found.decode() if isinstance(found, bytes) else found
-            if found != digest:
-                _move_aside(partial, f"its config hash {str(found)[:12]} differs from this "
-                            f"run's {digest[:12]} (different spec, training config, seeds or "
-                            "data)", log)
-            else:
-                trainer.load_state(read_resume_state(partial))
-                log.info("resuming from step %d (%s)", trainer.step, partial)
-        except (OSError, KeyError, ValueError) as err:
-            if partial.exists():
-                _move_aside(partial, f"it cannot be read ({err})", log)
-            trainer = Trainer(fresh_model(), x, y, config,
-                              order_seeds=order_seeds, callback=callback, log=log)
+        resume = _resume_state(partial, digest, log)
+        if resume is not None:
+            # outside any except: a bug in loading the state stops the job with its traceback
+            # instead of silently training again from step 0
+            trainer.load_state(resume)
+            log.info("resuming from step %d (%s)", trainer.step, partial)
     log.info("training %d network(s) %s on %s with %d thread(s), %s lr=%g, %d steps",
              len(seeds), spec.widths, dev, threads, config.optimizer, config.lr,
              config.max_steps)

@@ -18,11 +18,7 @@ import time
 
 import torch
 
-from .archives import ArchiveError
-from .download import ChecksumError, DownloadError
-
-# errors whose message already says what to do: shown without a traceback
-USER_ERRORS = (ArchiveError, ChecksumError, DownloadError, FileNotFoundError, ValueError, KeyError)
+from .errors import UserError
 
 
 def setup_logging(log_path: str | None, name: str) -> logging.Logger:
@@ -44,7 +40,9 @@ def run_rule(smk, main) -> None:
 
     Sets ``torch.set_num_threads(smk.threads)`` (several small jobs per machine are much faster
     with one thread each than with oversubscribed cores), logs to ``smk.log[0]``, and turns the
-    project's own errors into one clear message and exit status 1.
+    project's user errors (:class:`~mlptheory.errors.UserError`: bad input, a damaged file,
+    missing data, a failed write) into their message alone and exit status 1. Any other
+    exception is a bug: it keeps its full traceback.
     """
     log = setup_logging(smk.log[0] if len(smk.log) else None, f"rule {smk.rule}")
     torch.set_num_threads(max(1, int(smk.threads)))
@@ -52,8 +50,8 @@ def run_rule(smk, main) -> None:
     log.info("rule %s, %d thread(s), wildcards %s", smk.rule, smk.threads, dict(smk.wildcards))
     try:
         main(smk, log)
-    except USER_ERRORS as err:
-        log.error("%s", err.args[0] if len(err.args) == 1 else err)
+    except UserError as err:
+        log.error("%s", err)
         sys.exit(1)
     except Exception:
         log.exception("rule %s failed", smk.rule)

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 from .activations import ACTIVATIONS
 from .checks import reject_unknown_keys
+from .errors import BadInput
 
 PARAMETERIZATIONS = ("standard", "ntk")
 INITS = ("gaussian", "generalized_gaussian", "glorot_uniform", "he")
@@ -86,7 +87,7 @@ class NetworkSpec:
         if self.init in ("glorot_uniform", "he") and self.parameterization != "standard":
             problems.append(f"init={self.init!r} is only defined for the standard parameterization")
         if problems:
-            raise ValueError("invalid NetworkSpec: " + "; ".join(problems))
+            raise BadInput("invalid NetworkSpec: " + "; ".join(problems))
 
     @property
     def widths(self) -> tuple[int, ...]:

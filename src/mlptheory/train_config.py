@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .checks import reject_unknown_keys
+from .errors import BadInput
 
 LOSSES = ("mse", "mse_per_output", "cross_entropy")
 OPTIMIZERS = ("gd", "sgd", "adam", "rmsprop", "nadam")
@@ -110,7 +111,7 @@ class TrainConfig:
         if self.checkpoints_per_decade is not None and self.checkpoints_per_decade < 1:
             problems.append("checkpoints_per_decade must be >= 1")
         if problems:
-            raise ValueError("invalid TrainConfig: " + "; ".join(problems))
+            raise BadInput("invalid TrainConfig: " + "; ".join(problems))
 
     def to_dict(self) -> dict:
         data = asdict(self)
