@@ -167,8 +167,9 @@ def backprop_deltas(
             delta = delta @ w
         elif delta.dim() == 3:
             delta = torch.bmm(delta, w)
-        else:
-            delta = torch.matmul(delta, _unsqueeze(w, -3, extra))
+        else:  # an ensemble's [E, ..., M] delta: one GEMM per member, not one per input
+            delta = torch.bmm(delta.reshape(w.shape[0], -1, w.shape[-2]), w).reshape(
+                *delta.shape[:-1], w.shape[-1])
         if w_mult != 1.0:
             delta.mul_(w_mult)
         delta.mul_(_unsqueeze(dphi(zs[layer - 1]), -2, extra))
