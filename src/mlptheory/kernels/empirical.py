@@ -64,12 +64,13 @@ def empirical_ntk(model, X1, X2=None, method: str = "auto", outputs: str = "trac
 
 def _forward_backward(model, X):
     """Post-activations ``h^0..h^L`` and deltas ``df_a/dz^l`` as ``[..., n, out, M_l]``."""
-    zs = model.preactivations(X)
-    hs = [X] + [model.activation.phi(z) for z in zs[:-1]]
+    zs, hidden = model.forward_pass(X)
+    hs = [X] + hidden
     n_out = model.spec.output_dim
     eye = torch.eye(n_out, dtype=X.dtype, device=X.device)
     deltas = [None] * len(zs)
-    for layer, delta in backprop_deltas(model, zs, eye.expand(*zs[-1].shape[:-1], n_out, n_out)):
+    for layer, delta in backprop_deltas(model, zs, eye.expand(*zs[-1].shape[:-1], n_out, n_out),
+                                        hidden):
         deltas[layer] = delta
     return hs, deltas
 
