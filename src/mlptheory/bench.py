@@ -184,6 +184,30 @@ def gemm_peak(members: int, size: int, dtype, device, repeats: int = 5) -> float
     return 2.0 * members * size**3 / best / 1e9
 
 
+def step_gemm_seconds(widths, members: int, batch: int, dtype, device, repeats: int = 3
+                      ) -> float:
+    """Seconds of the matrix products of one ensemble training step run bare on random
+    operands of the same shapes and layouts (forward ``h W^T``, weight gradient ``g^T h``,
+    input gradient ``g W`` of every layer but the first), best of ``repeats``."""
+    ops = []
+    for layer, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        h = torch.randn(members, batch, a, dtype=dtype, device=device)
+        w = torch.randn(members, b, a, dtype=dtype, device=device)
+        g = torch.randn(members, batch, b, dtype=dtype, device=device)
+        ops.append((h, w.transpose(1, 2), torch.empty(members, batch, b, dtype=dtype,
+                                                      device=device)))
+        ops.append((g.transpose(1, 2), h, torch.empty_like(w)))
+        if layer > 0:
+            ops.append((g, w, torch.empty_like(h)))
+
+    def run():
+        for x, y, out in ops:
+            torch.bmm(x, y, out=out)
+
+    run()
+    return min(_timed(run, device) for _ in range(repeats))
+
+
 def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = "cpu",
                    settings: dict | None = None) -> float:
     """Achieved GFLOP/s of a batched-ensemble training step (:mod:`mlptheory.training`) against
@@ -211,9 +235,11 @@ def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = 
     t = _timed(lambda: trainer.run(pause_at=steps + 3), dev)
     achieved = step_gemm_flops(widths, members, batch) * steps / t / 1e9
     peak = gemm_peak(members, max(widths[1:-1]), dtype, dev)
+    bare = step_gemm_seconds(widths, members, batch, dtype, dev)
     fraction = achieved / peak
     print(f"roofline {shape}: {members} x {'-'.join(map(str, widths))} {s['dtype']} "
-          f"{s['optimizer']} batch {batch}: step {t / steps * 1e3:.2f} ms, "
+          f"{s['optimizer']} batch {batch}: step {t / steps * 1e3:.2f} ms (its GEMMs alone "
+          f"{bare * 1e3:.2f} ms: {bare / (t / steps):.2f} of the step), "
           f"{achieved:.1f} GFLOP/s of {peak:.1f} GFLOP/s batched-GEMM peak "
           f"(bmm {members}x{max(widths[1:-1])}^3, {dev}, {threads} thread(s)): fraction "
           f"{fraction:.2f}")
