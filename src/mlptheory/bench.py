@@ -228,7 +228,8 @@ def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = 
         y = torch.as_tensor(rng.standard_normal((n, widths[-1])), dtype=dtype, device=dev)
     config = TrainConfig(optimizer=s["optimizer"], lr=1e-3 if s["optimizer"] != "gd" else 1e-4,
                          loss=s["loss"], batch_size=None if s["optimizer"] == "gd" else batch,
-                         max_steps=steps + 3, log_every=0)
+                         max_steps=steps + 10, log_every=0)
+    # timed steps 3..steps+3, paused before the end: training steps only, no final checkpoint
     trainer = Trainer(EnsembleMLP(spec, seeds=range(members)).to(dev), x, y, config,
                       order_seeds=derive_seeds(1, members, "bench_roofline"))
     trainer.run(pause_at=3)  # warm-up: first touches of the buffers and optimizer state
