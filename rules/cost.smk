@@ -1,22 +1,11 @@
 # What this run cost: wall time and peak memory per target from every job's benchmark file
 # (results/benchmarks/<rule>/...tsv), beside the estimate of `mlptheory cost`; the report's
 # "Cost" section. Before the first job, the estimate of what is about to run (onstart).
-from mlptheory.cost import Calibration, needrun_ids, start_summary
+from mlptheory.cost import print_start_summary
 
 
 onstart:
-    try:
-        calibration = Calibration.load()
-    except FileNotFoundError as missing:
-        print(f"mlptheory cost estimate skipped: {missing}")
-    else:
-        for line in start_summary(
-            config,
-            needrun_ids(workflow.dag.needrun_jobs()),
-            workflow.resource_settings.cores,
-            calibration,
-        ):
-            print(line)
+    print_start_summary(config, workflow.dag.needrun_jobs(), workflow.resource_settings.cores)
 
 
 rule cost:

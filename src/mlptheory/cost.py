@@ -676,6 +676,18 @@ def start_summary(config: dict, ids: Iterable[str], cores: int, cal: Calibration
     return lines
 
 
+def print_start_summary(config: dict, dag_jobs, cores: int) -> None:
+    """Snakemake's ``onstart`` (rules/cost.smk): print :func:`start_summary` of the jobs about
+    to run. It only informs: without a calibration file it says so and the run goes on."""
+    try:
+        cal = Calibration.load()
+    except FileNotFoundError as missing:
+        print(f"mlptheory cost estimate skipped: {missing}")
+        return
+    for line in start_summary(config, needrun_ids(dag_jobs), int(cores), cal):
+        print(line)
+
+
 def _quick_wall(cal: Calibration, cores: int) -> float:
     root = Path(__file__).resolve().parents[2]
     config = load_config([str(root / "configs" / "quick.yaml")], root)
