@@ -538,7 +538,8 @@ def report_lines(config: dict, wanted: Iterable[str] = (), cores: int = 2,
               "until a GPU measurement replaces it).",
               f"Per-unit CPU costs: {CALIBRATION_FILE.name}, measured "
               f"{cal.measured.get('date', '?')} on {cal.measured.get('host', '?')} "
-              f"(load {cal.measured.get('loadavg_1min', '?')}); remeasure with "
+              f"(1-min load {float(cal.measured.get('loadavg_1min', math.nan)):.2f}); "
+              "remeasure with "
               "`mlptheory cost --calibrate --write`."]
     return lines
 
