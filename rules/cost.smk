@@ -5,7 +5,9 @@ from mlptheory.cost import print_start_summary
 
 
 onstart:
-    print_start_summary(config, workflow.dag.needrun_jobs(), workflow.resource_settings.cores)
+    print_start_summary(
+        config, workflow.dag.needrun_jobs(), workflow.resource_settings.cores
+    )
 
 
 rule cost:
