@@ -3,6 +3,7 @@
 #   snakemake --cores 2 --configfile configs/quick.yaml     CPU-sized version
 #   snakemake --cores 4 results/<paper>/<target>.pdf        one figure
 #   snakemake --cores 2 results/claims.csv                  does it reproduce? (every claim)
+#   mlptheory cost [--configfile configs/quick.yaml]       what it costs, before running it
 
 
 configfile: "config.yaml"
@@ -19,6 +20,7 @@ include: "rules/seleznova2021.smk"
 include: "rules/sorensen2020.smk"
 include: "rules/lee2019.smk"
 include: "rules/claims.smk"
+include: "rules/cost.smk"
 
 
 rule all:
@@ -26,6 +28,7 @@ rule all:
     input:
         all_targets(),
         "results/claims.csv",
+        "results/cost.csv",
 
 
 rule tsuchida2019:

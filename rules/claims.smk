@@ -31,6 +31,8 @@ rule claims:
         rst="results/claims.rst",
     log:
         "results/logs/claims.log",
+    benchmark:
+        "results/benchmarks/claims/claims.tsv"
     localrule: True
     conda:
         "../envs/mlptheory.yaml"

@@ -8,6 +8,8 @@ rule fetch_archives:
         "results/data/{dataset}.sources.json",
     log:
         "results/logs/data/fetch_{dataset}.log",
+    benchmark:
+        "results/benchmarks/fetch_archives/{dataset}.tsv"
     localrule: True
     conda:
         "../envs/mlptheory.yaml"
@@ -32,6 +34,8 @@ rule prepare_dataset:
         "results/data/{dataset}.h5",
     log:
         "results/logs/data/prepare_{dataset}.log",
+    benchmark:
+        "results/benchmarks/prepare_dataset/{dataset}.tsv"
     conda:
         "../envs/mlptheory.yaml"
     threads: 1

@@ -13,6 +13,8 @@ rule lee2019_table:
         "results/lee2019/tables/{table}.csv",
     log:
         "results/logs/lee2019/tables/{table}.log",
+    benchmark:
+        "results/benchmarks/lee2019_table/{table}.tsv"
     wildcard_constraints:
         table=LEE.pattern(LEE.tables),
     conda:
@@ -36,6 +38,8 @@ rule lee2019_figure:
         csv="results/lee2019/{figure}.csv",
     log:
         "results/logs/lee2019/{figure}.log",
+    benchmark:
+        "results/benchmarks/lee2019_figure/{figure}.tsv"
     wildcard_constraints:
         figure=LEE.pattern(LEE.figures),
     # drawing from a finished table takes seconds: never worth a cluster job

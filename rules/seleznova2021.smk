@@ -13,6 +13,8 @@ rule seleznova2021_table:
         "results/seleznova2021/tables/{table}.csv",
     log:
         "results/logs/seleznova2021/tables/{table}.log",
+    benchmark:
+        "results/benchmarks/seleznova2021_table/{table}.tsv"
     wildcard_constraints:
         table=SELEZ.pattern(SELEZ.tables),
     conda:
@@ -36,6 +38,8 @@ rule seleznova2021_figure:
         csv="results/seleznova2021/{figure}.csv",
     log:
         "results/logs/seleznova2021/{figure}.log",
+    benchmark:
+        "results/benchmarks/seleznova2021_figure/{figure}.tsv"
     wildcard_constraints:
         figure=SELEZ.pattern(SELEZ.figures),
     # drawing from a finished table takes seconds: never worth a cluster job

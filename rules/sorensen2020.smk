@@ -13,6 +13,8 @@ rule sorensen2020_table:
         "results/sorensen2020/tables/{table}.csv",
     log:
         "results/logs/sorensen2020/tables/{table}.log",
+    benchmark:
+        "results/benchmarks/sorensen2020_table/{table}.tsv"
     wildcard_constraints:
         table=SORENSEN.pattern(SORENSEN.tables),
     conda:
@@ -36,6 +38,8 @@ rule sorensen2020_figure:
         csv="results/sorensen2020/{figure}.csv",
     log:
         "results/logs/sorensen2020/{figure}.log",
+    benchmark:
+        "results/benchmarks/sorensen2020_figure/{figure}.tsv"
     wildcard_constraints:
         figure=SORENSEN.pattern(SORENSEN.figures),
     # drawing from a finished table takes seconds: never worth a cluster job
@@ -66,6 +70,8 @@ rule sorensen2020_paper_table:
         md="results/sorensen2020/{name}.md",
     log:
         "results/logs/sorensen2020/{name}.log",
+    benchmark:
+        "results/benchmarks/sorensen2020_paper_table/{name}.tsv"
     wildcard_constraints:
         name=SORENSEN.pattern(SORENSEN.paper_tables),
     localrule: True

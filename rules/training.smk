@@ -9,6 +9,8 @@ rule train_run:
         "results/runs/{paper}/{run}.h5",
     log:
         "results/logs/runs/{paper}/{run}.log",
+    benchmark:
+        "results/benchmarks/train_run/{paper}/{run}.tsv"
     conda:
         "../envs/mlptheory.yaml"
     threads: config["training"]["threads"]

@@ -14,6 +14,8 @@ rule tsuchida2019_table:
         "results/tsuchida2019/tables/{table}.csv",
     log:
         "results/logs/tsuchida2019/tables/{table}.log",
+    benchmark:
+        "results/benchmarks/tsuchida2019_table/{table}.tsv"
     wildcard_constraints:
         table=TSU.pattern(TSU.tables),
     conda:
@@ -37,6 +39,8 @@ rule tsuchida2019_figure:
         csv="results/tsuchida2019/{figure}.csv",
     log:
         "results/logs/tsuchida2019/{figure}.log",
+    benchmark:
+        "results/benchmarks/tsuchida2019_figure/{figure}.tsv"
     wildcard_constraints:
         figure=TSU.pattern(TSU.figures),
     # drawing from a finished table takes seconds: never worth a cluster job

@@ -25,7 +25,8 @@ def test_mlptheory_command_runs_its_subcommands(capsys):
     from mlptheory.cli import main
 
     torch.set_num_threads(1)
-    main(["bench", "ensemble", "--networks", "2", "--steps", "1", "--batch-size", "8"])
+    main(["bench", "ensemble", "--networks", "2", "--steps", "1", "--batch-size", "8",
+          "--roofline-steps", "0"])
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("ensemble: ")
     for args in (["-m", "mlptheory.cli", "cost", "--help"], ["-m", "mlptheory.bench", "--help"]):
         out = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=REPO,
@@ -34,27 +35,23 @@ def test_mlptheory_command_runs_its_subcommands(capsys):
         assert "usage: mlptheory" in out.stdout
 
 
-def test_cost_model_runs_on_a_tiny_config(tmp_path, capsys):
-    import yaml
+def test_roofline_ratios_tiny_runs(capsys):
+    """`mlptheory bench ensemble` and `bench ntk` print their roofline ratios: the fraction of
+    the batched-GEMM peak a training step achieves, the NTK's time over its matmul floor and
+    its peak memory over kernel plus parameters."""
+    from mlptheory.bench import bench_roofline
+    from mlptheory.kernels.bench import ntk_roofline
 
-    from mlptheory.cli import main
-
-    cfg = {"seleznova2021": {
-        "dataset": "mnist",
-        "ntk_variance": {"n_inits": 4, "activations": ["relu"], "widths": [8], "sb2": 1.0,
-                         "sw2": [1.0, 2.0], "depths": [1, 2], "bias_width": 8,
-                         "bias_sb2": [0.5, 1.0],
-                         "vs_depth": {"settings": [[2.0, 1.0]], "widths": [8], "depths": [1]}},
-        "ntk_change": {"activations": ["relu"], "width": 8, "widths": [8], "depths": [1],
-                       "sw2": [1.0], "seeds": 1, "n_train": 4, "max_steps": 10,
-                       "ntk_steps": [5]}}}
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    main(["cost", "--config", str(path), "--steps", "2"])
-    out = capsys.readouterr().out
-    # Fig. 7's sb2 = 1 panel at the Fig. 1 width reuses the Fig. 1 cells: 4 + 4 + 1 (Fig. 2)
-    assert "NTK variance: 9 cells" in out
-    assert "NTK change: estimated" in out
+    fraction = bench_roofline("tiny", steps=2, settings=dict(
+        widths=(16, 32, 4), members=3, batch=8, dtype="float32", optimizer="adam",
+        loss="cross_entropy", activation="relu"))
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("roofline tiny: 3 x 16-32-4 float32 adam batch 8")
+    assert line.endswith(f"fraction {fraction:.2f}") and fraction > 0
+    time_ratio, mem_ratio = ntk_roofline(16, threads=1)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert f"ratio {time_ratio:.2f}" in line and f"ratio {mem_ratio:.2f}" in line
+    assert time_ratio > 0
 
 
 def test_bench_sweep_tiny_run_matches_separate_runs(capsys):

@@ -47,6 +47,9 @@ def test_planning_modules_import_no_heavy_library():
     code = ("import sys\n"
             + "".join(f"import {m}\n" for m in PLAN_MODULES)
             + "import mlptheory.registry\n"
+            # the cost model runs before the first job (Snakemake's onstart) and in the CLI
+            + "import mlptheory.cost\n"
+            + "".join(f"import {m.replace('.plan', '.work')}\n" for m in PLAN_MODULES)
             + f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=REPO, env={"PYTHONPATH": str(REPO / "src")})

@@ -48,6 +48,9 @@ class Activation:
     homogeneous_slope: float | None
     bounded: bool
     dphi0: float
+    # phi' as a function of phi's output h, where that is exact and the same bits as dphi(z)
+    # (training and the NTK then reuse the forward pass's h instead of recomputing phi)
+    dphi_of_phi: Callable | None = None
 
     @property
     def homogeneous(self) -> bool:
@@ -159,6 +162,7 @@ RELU = Activation(
     homogeneous_slope=0.5,
     bounded=False,
     dphi0=0.0,  # the convention of dphi at the kink (z > 0)
+    dphi_of_phi=lambda h: (h > 0).to(h.dtype),  # relu(z) > 0 exactly when z > 0
 )
 TANH = Activation(
     name="tanh",
@@ -171,6 +175,7 @@ TANH = Activation(
     homogeneous_slope=None,
     bounded=True,
     dphi0=1.0,
+    dphi_of_phi=lambda h: 1.0 - h ** 2,  # h = z.tanh(): the same bits as dphi(z)
 )
 ERF = Activation(
     name="erf",

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from .archives import read_mnist
+from .cost import mlp_flops
 from .datasets import DATASETS
 from .models import MLP, EnsembleMLP
 from .seeding import derive_seeds
@@ -153,6 +154,99 @@ def bench_ensemble(n_networks: int = 100, steps: int = 100, batch_size: int = 32
     return ratio
 
 
+# ----- roofline: a batched-ensemble step against the batched-GEMM peak -------------------------
+# The training shapes of the two papers that train large ensembles (name -> settings):
+ROOFLINE_SHAPES = {
+    # 100 of the N networks 784-512-10, Adam, minibatch 32, float32 (networks_per_run: 100)
+    "sorensen2020": dict(widths=(784, 512, 10), members=100, batch=32, dtype="float32",
+                         optimizer="adam", loss="cross_entropy", activation="relu"),
+    # one NTK-change run: the 10 sw2 of one depth, 784-256x3-10, full batch of 128, GD, float64
+    "seleznova2021": dict(widths=(784, 256, 256, 256, 10), members=10, batch=128,
+                          dtype="float64", optimizer="gd", loss="mse", activation="tanh"),
+}
+
+
+def step_gemm_flops(widths, members: int, batch: int) -> float:
+    """Matrix-product FLOPs of one training step of an ensemble (:func:`mlptheory.cost.
+    mlp_flops`: forward, weight gradients, input gradients of all layers but the first)."""
+    return members * mlp_flops(widths, batch)
+
+
+def gemm_peak(members: int, size: int, dtype, device, repeats: int = 5) -> float:
+    """Measured GFLOP/s of ``torch.bmm`` on ``[members, size, size]`` operands (the batched-GEMM
+    peak of this device and thread count at the ensemble's batch of matrices), best of
+    ``repeats``."""
+    a = torch.randn(members, size, size, dtype=dtype, device=device)
+    b = torch.randn(members, size, size, dtype=dtype, device=device)
+    out = torch.empty_like(a)
+    torch.bmm(a, b, out=out)
+    best = min(_timed(lambda: torch.bmm(a, b, out=out), device) for _ in range(repeats))
+    return 2.0 * members * size**3 / best / 1e9
+
+
+def step_gemm_seconds(widths, members: int, batch: int, dtype, device, repeats: int = 3
+                      ) -> float:
+    """Seconds of the matrix products of one ensemble training step run bare on random
+    operands of the same shapes and layouts (forward ``h W^T``, weight gradient ``g^T h``,
+    input gradient ``g W`` of every layer but the first), best of ``repeats``."""
+    ops = []
+    for layer, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        h = torch.randn(members, batch, a, dtype=dtype, device=device)
+        w = torch.randn(members, b, a, dtype=dtype, device=device)
+        g = torch.randn(members, batch, b, dtype=dtype, device=device)
+        ops.append((h, w.transpose(1, 2), torch.empty(members, batch, b, dtype=dtype,
+                                                      device=device)))
+        ops.append((g.transpose(1, 2), h, torch.empty_like(w)))
+        if layer > 0:
+            ops.append((g, w, torch.empty_like(h)))
+
+    def run():
+        for x, y, out in ops:
+            torch.bmm(x, y, out=out)
+
+    run()
+    return min(_timed(run, device) for _ in range(repeats))
+
+
+def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = "cpu",
+                   settings: dict | None = None) -> float:
+    """Achieved GFLOP/s of a batched-ensemble training step (:mod:`mlptheory.training`) against
+    :func:`gemm_peak` on the same device and threads; prints one line, returns the fraction."""
+    torch.set_num_threads(threads)
+    dev = resolve_device(device)
+    s = {**ROOFLINE_SHAPES.get(shape, {}), **(settings or {})}
+    widths, members, batch = tuple(s["widths"]), int(s["members"]), int(s["batch"])
+    spec = NetworkSpec(widths[0], widths[1:-1], widths[-1], activation=s["activation"],
+                       dtype=s["dtype"], init="glorot_uniform", bias_init="zeros")
+    dtype = torch.float64 if s["dtype"] == "float64" else torch.float32
+    n = batch * 8 if s["optimizer"] != "gd" else batch
+    rng = np.random.default_rng(0)
+    x = torch.as_tensor(rng.random((n, widths[0])), dtype=dtype, device=dev)
+    if s["loss"] == "cross_entropy":
+        y = torch.as_tensor(rng.integers(0, widths[-1], size=n), device=dev)
+    else:
+        y = torch.as_tensor(rng.standard_normal((n, widths[-1])), dtype=dtype, device=dev)
+    config = TrainConfig(optimizer=s["optimizer"], lr=1e-3 if s["optimizer"] != "gd" else 1e-4,
+                         loss=s["loss"], batch_size=None if s["optimizer"] == "gd" else batch,
+                         max_steps=steps + 10, log_every=0)
+    # timed steps 3..steps+3, paused before the end: training steps only, no final checkpoint
+    trainer = Trainer(EnsembleMLP(spec, seeds=range(members)).to(dev), x, y, config,
+                      order_seeds=derive_seeds(1, members, "bench_roofline"))
+    trainer.run(pause_at=3)  # warm-up: first touches of the buffers and optimizer state
+    t = _timed(lambda: trainer.run(pause_at=steps + 3), dev)
+    achieved = step_gemm_flops(widths, members, batch) * steps / t / 1e9
+    peak = gemm_peak(members, max(widths[1:-1]), dtype, dev)
+    bare = step_gemm_seconds(widths, members, batch, dtype, dev)
+    fraction = achieved / peak
+    print(f"roofline {shape}: {members} x {'-'.join(map(str, widths))} {s['dtype']} "
+          f"{s['optimizer']} batch {batch}: step {t / steps * 1e3:.2f} ms (its GEMMs alone "
+          f"{bare * 1e3:.2f} ms: {bare / (t / steps):.2f} of the step), "
+          f"{achieved:.1f} GFLOP/s of {peak:.1f} GFLOP/s batched-GEMM peak "
+          f"(bmm {members}x{max(widths[1:-1])}^3, {dev}, {threads} thread(s)): fraction "
+          f"{fraction:.2f}")
+    return fraction
+
+
 def bench_sweep(width: int = 784, depth: int = 4, optimizer: str = "adam",
                 values=(1e-16, 1e-12, 1e-8, 1e-4, 1.0), steps: int = 20,
                 batch_size: int = 256, threads: int = 1, device: str = "cpu",
@@ -214,8 +308,16 @@ def add_subcommands(sub) -> None:
     p.add_argument("--data", default=None, help="folder with MNIST train-*-idx*-ubyte.gz")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
-    p.set_defaults(func=lambda a: bench_ensemble(a.networks, a.steps, a.batch_size, a.data,
-                                                 a.threads, a.device))
+    p.add_argument("--roofline-steps", type=int, default=20,
+                   help="steps per roofline measurement (0: skip the roofline ratios)")
+
+    def ensemble(a):
+        bench_ensemble(a.networks, a.steps, a.batch_size, a.data, a.threads, a.device)
+        if a.roofline_steps:
+            for shape in ROOFLINE_SHAPES:
+                bench_roofline(shape, a.roofline_steps, a.threads, a.device)
+
+    p.set_defaults(func=ensemble)
 
     sw = sub.add_parser("sweep", help="per-member optimizer sweep vs separate runs "
                         "(tsuchida2019 autoencoder)")

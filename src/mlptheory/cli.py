@@ -19,10 +19,10 @@ def _bench(sub) -> None:
 
 
 def _cost(sub) -> None:
-    from .papers.seleznova2021 import cost
+    from . import cost
 
-    p = sub.add_parser("cost", help="paper-scale cost of seleznova2021 from measured per-cell "
-                                    "and per-step times on this machine",
+    p = sub.add_parser("cost", help="estimated work, CPU and GPU time of every target before "
+                                    "running it",
                        description=cost.__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     cost.add_arguments(p)

@@ -113,10 +113,12 @@ class _AffineStack(torch.nn.Module):
         self.activation = activations.get(spec.activation)
         self.multipliers = [spec.multipliers(layer) for layer in range(spec.n_layers)]
 
-    def preactivations(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Pre-activations ``z^1, ..., z^{L+1}`` of every affine layer (the last is the output)."""
-        zs = []
+    def forward_pass(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Pre-activations ``z^1, ..., z^{L+1}`` of every affine layer (the last is the output)
+        and the hidden post-activations ``h^l = phi(z^l)``, ``l = 1..L``."""
+        zs, hs = [], []
         h = x
+        last = len(self.weights) - 1
         for layer, w in enumerate(self.weights):
             w_mult, b_mult = self.multipliers[layer]
             z = self._affine(h, w, w_mult)
@@ -124,8 +126,14 @@ class _AffineStack(torch.nn.Module):
                 b = self.biases[layer]
                 z = z + (b if b_mult == 1.0 else b_mult * b).unsqueeze(-2)
             zs.append(z)
-            h = self.activation.phi(z)
-        return zs
+            if layer < last:
+                h = self.activation.phi(z)
+                hs.append(h)
+        return zs, hs
+
+    def preactivations(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Pre-activations ``z^1, ..., z^{L+1}`` of every affine layer (the last is the output)."""
+        return self.forward_pass(x)[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.preactivations(x)[-1]
@@ -137,12 +145,15 @@ class _AffineStack(torch.nn.Module):
 
 
 def backprop_deltas(
-    model: _AffineStack, zs: Sequence[torch.Tensor], cotangent: torch.Tensor
+    model: _AffineStack, zs: Sequence[torch.Tensor], cotangent: torch.Tensor,
+    hs: Sequence[torch.Tensor] | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Back-propagate an output cotangent: yields ``(l, delta^l)`` for ``l = L, ..., 0``.
 
-    ``zs`` are ``model.preactivations(x)``; ``delta^l = c . df/dz^l`` has the shape of ``z^l``
-    with ``cotangent``'s extra axes before the unit axis. Two uses:
+    ``zs`` are ``model.preactivations(x)`` (``hs``, optional: the hidden activations of
+    ``model.forward_pass(x)``, reused for ``phi'`` where the activation allows it);
+    ``delta^l = c . df/dz^l`` has the shape of ``z^l`` with ``cotangent``'s extra axes before
+    the unit axis. Two uses:
 
     * training: ``cotangent = dL/df [E, S, out]`` (one batch per member), ``delta^l = dL/dz^l``;
     * empirical NTK: ``cotangent [..., n, out, out]`` (an identity per input), ``delta^l
@@ -154,7 +165,9 @@ def backprop_deltas(
     propagated by ``torch.bmm``, others by ``torch.matmul`` (the ops the two callers used, so
     their bits are unchanged).
     """
-    dphi = model.activation.dphi
+    act = model.activation
+    # phi'(z^{l-1}) from the forward pass's h^{l-1} where the activation allows it (same bits)
+    from_h = hs is not None and act.dphi_of_phi is not None
     extra = cotangent.dim() - zs[-1].dim()  # axes between the input axis and the unit axis
     delta = cotangent
     for layer in range(len(zs) - 1, -1, -1):
@@ -167,11 +180,13 @@ def backprop_deltas(
             delta = delta @ w
         elif delta.dim() == 3:
             delta = torch.bmm(delta, w)
-        else:
-            delta = torch.matmul(delta, _unsqueeze(w, -3, extra))
+        else:  # an ensemble's [E, ..., M] delta: one GEMM per member, not one per input
+            delta = torch.bmm(delta.reshape(w.shape[0], -1, w.shape[-2]), w).reshape(
+                *delta.shape[:-1], w.shape[-1])
         if w_mult != 1.0:
             delta.mul_(w_mult)
-        delta.mul_(_unsqueeze(dphi(zs[layer - 1]), -2, extra))
+        slope = act.dphi_of_phi(hs[layer - 1]) if from_h else act.dphi(zs[layer - 1])
+        delta.mul_(_unsqueeze(slope, -2, extra))
 
 
 def _unsqueeze(t: torch.Tensor, dim: int, times: int) -> torch.Tensor:

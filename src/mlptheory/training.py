@@ -113,13 +113,12 @@ class EnsembleBackprop:
     @torch.no_grad()
     def __call__(self, x: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
         model, spec = self.model, self.spec
-        zs = model.preactivations(x)
+        zs, hs = model.forward_pass(x)
         losses, dloss_dout = member_losses(zs[-1], y, loss)
         e = model.n_members
-        phi = model.activation.phi
-        for layer, g in backprop_deltas(model, zs, dloss_dout):
+        for layer, g in backprop_deltas(model, zs, dloss_dout, hs):
             w_mult, b_mult = model.multipliers[layer]
-            h = x if layer == 0 else phi(zs[layer - 1])
+            h = x if layer == 0 else hs[layer - 1]
             if h.dim() == 2:
                 h = h.expand(e, *h.shape)
             gw = model.weights[layer].grad

@@ -64,12 +64,13 @@ def empirical_ntk(model, X1, X2=None, method: str = "auto", outputs: str = "trac
 
 def _forward_backward(model, X):
     """Post-activations ``h^0..h^L`` and deltas ``df_a/dz^l`` as ``[..., n, out, M_l]``."""
-    zs = model.preactivations(X)
-    hs = [X] + [model.activation.phi(z) for z in zs[:-1]]
+    zs, hidden = model.forward_pass(X)
+    hs = [X] + hidden
     n_out = model.spec.output_dim
     eye = torch.eye(n_out, dtype=X.dtype, device=X.device)
     deltas = [None] * len(zs)
-    for layer, delta in backprop_deltas(model, zs, eye.expand(*zs[-1].shape[:-1], n_out, n_out)):
+    for layer, delta in backprop_deltas(model, zs, eye.expand(*zs[-1].shape[:-1], n_out, n_out),
+                                        hidden):
         deltas[layer] = delta
     return hs, deltas
 
@@ -81,18 +82,19 @@ def _structured(model, X1, X2, outputs):
         theta = None
         for layer in range(len(ds1)):
             w_mult, b_mult = model.multipliers[layer]
-            hh = hs1[layer] @ hs2[layer].transpose(-1, -2)  # [..., n1, n2]
-            coef = hh * w_mult**2
+            # in place: one n1 x n2 temporary besides theta (the same operations and bits)
+            coef = (hs1[layer] @ hs2[layer].transpose(-1, -2)).mul_(w_mult**2)  # [..., n1, n2]
             if model.spec.bias:
-                coef = coef + b_mult**2
+                coef.add_(b_mult**2)
             if outputs == "trace":
                 d1 = ds1[layer].flatten(-2)  # [..., n1, out*M]
                 d2 = ds2[layer].flatten(-2)
-                term = coef * (d1 @ d2.transpose(-1, -2))
+                term = (d1 @ d2.transpose(-1, -2)).mul_(coef)
             else:
                 dd = torch.einsum("...iam,...jbm->...ijab", ds1[layer], ds2[layer])
-                term = coef[..., None, None] * dd
-            theta = term if theta is None else theta + term
+                term = dd.mul_(coef[..., None, None])
+            theta = term if theta is None else theta.add_(term)
+            del coef, term
     return theta
 
 

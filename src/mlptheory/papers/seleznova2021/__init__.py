@@ -5,5 +5,5 @@
 * :mod:`.ntk_change`: NTK change under gradient descent (Figs. 3, 4, 8-11);
 * :mod:`.kappa`: Lemma 5.2 (Figs. 5, 6);
 * :mod:`.thm53`: Theorem 5.3;
-* :mod:`.cost`: the paper-scale cost model (``mlptheory cost``).
+* :mod:`.work`: the cost terms of its tables (``mlptheory cost``, :mod:`mlptheory.cost`).
 """

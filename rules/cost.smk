@@ -1,0 +1,35 @@
+# What this run cost: wall time and peak memory per target from every job's benchmark file
+# (results/benchmarks/<rule>/...tsv), beside the estimate of `mlptheory cost`; the report's
+# "Cost" section. Before the first job, the estimate of what is about to run (onstart).
+from mlptheory.cost import print_start_summary
+
+
+onstart:
+    print_start_summary(
+        config, workflow.dag.needrun_jobs(), workflow.resource_settings.cores
+    )
+
+
+rule cost:
+    input:
+        all_targets(),
+        "results/claims.csv",
+    output:
+        csv=report(
+            "results/cost.csv",
+            caption="../report/captions/cost.rst",
+            category="Cost",
+            labels={"table": "cost"},
+        ),
+        rst="results/cost.rst",
+    log:
+        "results/logs/cost.log",
+    localrule: True
+    conda:
+        "../envs/mlptheory.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/make_cost.py"

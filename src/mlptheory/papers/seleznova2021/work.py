@@ -1,0 +1,77 @@
+"""seleznova2021 cost terms (torch-free): table function -> :class:`~mlptheory.cost.Work`.
+
+Training runs are costed from their requests (:func:`mlptheory.cost.run_work`)."""
+
+from __future__ import annotations
+
+from ...cost import BYTES, Work, eigh_flops, flops, init_work, ntk_work
+from ...datasets import dataset_info
+from ...run_request import RunRequest
+from ...spec import NetworkSpec
+
+
+def _cells_work(cells, n_inits: int) -> Work:
+    """Conditional sampler (:mod:`mlptheory.kernels.samplers`): ``O(L M)`` per initialization,
+    all initializations of a cell vectorized; ~12 small ops per layer (forward draw, backward
+    conditional draw, norms)."""
+    work = Work()
+    for width, depth in cells:
+        work = work + Work(flops64=40.0 * n_inits * depth * width, ops=12.0 * depth,
+                           randoms=2.0 * n_inits * depth * width,
+                           mem=8.0 * n_inits * width * 4)
+    return work
+
+
+def block_table(params, inputs, runs, cfg) -> Work:
+    cells = [(params["width"], d) for _ in params["sw2"] for d in params["depths"]]
+    return _cells_work(cells, params["n_inits"])
+
+
+def vs_depth_table(params, inputs, runs, cfg) -> Work:
+    cells = [(w, d) for _ in params["settings"] for w in params["widths"]
+             for d in params["depths"]]
+    return _cells_work(cells, params["n_inits"])
+
+
+def ntk_change_table(params, inputs, runs, cfg) -> Work:
+    """Per run file: its initial NTK again and ``lambda_max`` of each member (float64)."""
+    work = Work()
+    for path in inputs["runs"]:
+        req = RunRequest.coerce(runs[path])
+        n, members = req.data.value("n"), len(req.seeds)
+        spec = req.spec.replace(dtype="float64")
+        work = work + ntk_work(spec, members, n) + init_work(spec, members) + flops(
+            "float64", members * eigh_flops(n * spec.output_dim))
+    return work
+
+
+def kappa_table(params, inputs, runs, cfg) -> Work:
+    """Lemma 5.2 recursions: a few Gaussian expectations per (setting, covariance, depth)."""
+    n = sum(len(s["sw2"]) for s in params["settings"]) * len(params["covariances"])
+    return Work(ops=40.0 * n * params["max_depth"])
+
+
+def thm53_table(params, inputs, runs, cfg) -> Work:
+    """Per (setting, sw2, depth): ``n_inits`` networks (chunks), their structured NTK on
+    ``n_train + 1`` inputs, two kernel regressions, and the analytic NTK."""
+    d = dataset_info(cfg["dataset"]).input_dim
+    n = params["n_train"] + 1
+    work = Work()
+    for setting in params["settings"]:
+        for _ in setting["sw2"]:
+            for depth in params["depths"]:
+                spec = NetworkSpec(d, (params["width"],) * depth, 1)
+                inits = params["n_inits"]
+                work = (work + ntk_work(spec, inits, n) + init_work(spec, inits)
+                        + flops("float64", inits * 2 * (n**3 / 3.0)) + Work(ops=30.0 * depth)
+                        + Work(mem=10 * spec.n_params * BYTES["float64"]))
+    return work
+
+
+WORK = {
+    "ntk_variance:block_table": block_table,
+    "ntk_variance:vs_depth_table": vs_depth_table,
+    "ntk_change:table": ntk_change_table,
+    "kappa:table": kappa_table,
+    "thm53:table": thm53_table,
+}

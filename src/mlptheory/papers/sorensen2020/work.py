@@ -1,0 +1,67 @@
+"""sorensen2020 cost terms (torch-free): table function -> :class:`~mlptheory.cost.Work`.
+
+The N networks' training runs are costed from their requests (:func:`mlptheory.cost.run_work`)."""
+
+from __future__ import annotations
+
+from ...cost import BYTES, Work, flops
+from ...datasets import dataset_info
+from ...run_request import RunRequest
+
+BASES = 3  # unsorted, NodeSort, and the sorted basis of Table 1
+
+
+def _networks(inputs, runs):
+    reqs = [RunRequest.coerce(runs[p]) for p in inputs["runs"]]
+    return reqs[0].spec, sum(len(r.seeds) for r in reqs)
+
+
+def _evaluate(spec, networks: int, n_test: int) -> Work:
+    """Logits of ``networks`` networks on the test set (chunks of 10)."""
+    return Work(flops32=networks * 2.0 * n_test * spec.n_params, ops=networks * 2.0)
+
+
+def _align(spec, networks: int, matching: bool) -> Work:
+    """NodeSort (sort keys of every hidden unit) or weight matching (a linear assignment of
+    ``M x M`` per layer, ~M^3) of ``networks`` networks onto one."""
+    m = max(spec.hidden)
+    per = 20.0 * spec.n_params + (m**3 if matching else 0.0)
+    return flops("float64", networks * per) + Work(ops=networks * 20.0)
+
+
+def distances(params, inputs, runs, cfg) -> Work:
+    """Table 1: distances between every pair of the N networks per layer and basis."""
+    spec, n = _networks(inputs, runs)
+    return (flops("float64", BASES * 2.0 * n * n * spec.n_params) + _align(spec, n, False)
+            + Work(ops=BASES * n * n * 2.0,
+                   mem=BASES * n * spec.n_params * BYTES["float64"]))
+
+
+def sorted_points(params, inputs, runs, cfg) -> Work:
+    return Work(ops=100.0)
+
+
+def averaging(params, inputs, runs, cfg) -> Work:
+    spec, n = _networks(inputs, runs)
+    n_test = dataset_info(cfg["dataset"]).test_size
+    ks = [k for k in params["ks"] if 2 <= k <= n] or [n]
+    return (_evaluate(spec, n, n_test) + _evaluate(spec, 3 * len(ks), n_test)
+            + _align(spec, n, False) + _align(spec, n, True)
+            + flops("float32", 3.0 * sum(ks) * spec.n_params)
+            + Work(mem=3 * n * spec.n_params * BYTES["float64"]))
+
+
+def barrier(params, inputs, runs, cfg) -> Work:
+    spec, _ = _networks(inputs, runs)
+    n_test = dataset_info(cfg["dataset"]).test_size
+    return (_evaluate(spec, 3 * params["n_points"], n_test) + _align(spec, 2, False)
+            + _align(spec, 2, True)
+            + Work(mem=3 * params["n_points"] * spec.n_params * BYTES["float64"]))
+
+
+WORK = {
+    "table1:table": distances,
+    "sorted_points:table": sorted_points,
+    "averaging:averaging": averaging,
+    "averaging:barrier": barrier,
+}

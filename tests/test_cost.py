@@ -1,0 +1,146 @@
+"""The cost model (mlptheory.cost): FLOP counts against torch's own FLOP counter, the estimate of
+the smoke DAG against its jobs' benchmark files, the summary printed before the first job, and
+`mlptheory cost` for the paper and quick configurations."""
+
+import dataclasses
+import math
+
+import pytest
+import torch
+from conftest import REPO
+from torch.utils.flop_counter import FlopCounterMode
+
+from mlptheory.cost import (
+    Calibration,
+    load_config,
+    measured_rows,
+    plan_jobs,
+    read_benchmark,
+    start_summary,
+    structured_ntk_flops,
+    training_work,
+)
+from mlptheory.kernels import empirical_ntk
+from mlptheory.models import MLP, EnsembleMLP
+from mlptheory.spec import NetworkSpec
+from mlptheory.training import TrainConfig, Trainer
+
+CONFIGS = {"paper": [], "quick": ["configs/quick.yaml"],
+           "smoke": ["configs/quick.yaml", "tests/smoke.yaml"]}
+
+
+def config_of(scale):
+    return load_config([str(REPO / p) for p in CONFIGS[scale]], REPO)
+
+
+def counted(fn) -> int:
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def test_training_step_flops_match_torchs_flop_counter():
+    spec = NetworkSpec(12, (16, 8), 3, activation="tanh")
+    x, y = torch.randn(20, 12, dtype=torch.float64), torch.randn(20, 3, dtype=torch.float64)
+    trainer = Trainer(EnsembleMLP(spec, seeds=range(4)), x, y,
+                      TrainConfig(optimizer="gd", lr=1e-3, max_steps=5, log_every=0))
+    trainer.run(pause_at=1)
+    per_step = counted(lambda: trainer.run(pause_at=3)) / 2
+    work = training_work(spec, 4, 20, 20, 1, "gd")
+    optimizer = 4 * 2.0 * spec.n_params  # element-wise update, not a matrix product
+    assert per_step == work.flops64 - optimizer
+
+
+@pytest.mark.parametrize("n2", [None, 5])
+def test_structured_ntk_flops_match_torchs_flop_counter(n2):
+    spec = NetworkSpec(10, (12, 7), 2, activation="relu")
+    model = MLP(spec, seed=0)
+    x1 = torch.randn(6, 10, dtype=torch.float64)
+    x2 = None if n2 is None else torch.randn(n2, 10, dtype=torch.float64)
+    got = counted(lambda: empirical_ntk(model, x1, x2, method="structured"))
+    assert got == structured_ntk_flops(spec.widths, 6, n2)
+
+
+CAL = Calibration(job_s=2.0, op_s=1e-4, step_s=3e-4, gflops64=20.0, gflops32=50.0,
+                  random_s=1e-8, plot_s=1.0)
+
+
+def test_summary_before_the_first_job_suggests_quick_and_slurm_only_when_long():
+    paper = config_of("paper")
+    jobs, _ = plan_jobs(paper)
+    lines = start_summary(paper, list(jobs), 2, CAL, gpu=False)
+    assert lines[0].startswith(f"mlptheory cost estimate for the {len(jobs)} job(s)")
+    text = "\n".join(lines)
+    assert "--configfile configs/quick.yaml" in text and "profiles/slurm" in text
+    # with a GPU, or for a small run, only the estimate
+    assert len(start_summary(paper, list(jobs), 2, CAL, gpu=True)) == 1
+    smoke = config_of("smoke")
+    smoke_jobs, _ = plan_jobs(smoke)
+    assert len(start_summary(smoke, list(smoke_jobs), 2, CAL, gpu=False)) == 1
+    # only the jobs about to run are counted
+    one = start_summary(smoke, ["train_run/sorensen2020/networks_0-1", "all/all"], 2, CAL,
+                        gpu=False)
+    assert "for the 1 job(s)" in one[0]
+
+
+def test_cost_command_prints_totals_for_paper_and_quick(capsys):
+    from mlptheory.cli import main
+
+    totals = {}
+    for scale in ("paper", "quick"):
+        main(["cost", "--cores", "2", "--papers-only",
+              *(["--configfile", *[str(REPO / p) for p in CONFIGS[scale]]]
+                if CONFIGS[scale] else [])])
+        out = capsys.readouterr().out
+        total = next(line for line in out.splitlines() if line.startswith("total"))
+        totals[scale] = float(out.split("CPU: ")[1].split(" core-hours")[0])
+        assert total.split()[1] == str(len(plan_jobs(config_of(scale))[0]))
+        assert "GPU: about" in out
+    assert totals["paper"] > 50 * totals["quick"]
+
+
+def test_every_job_of_the_smoke_run_has_a_benchmark_and_the_estimate_is_within_3x(
+        smoke_workflow):
+    """Every computing rule declares `benchmark:`; the cost model's CPU estimate of the smoke
+    DAG is within 3x of the jobs' measured CPU time (the benchmark files' ``cpu_time``: on a
+    shared machine, other processes' load stretches wall time but not that), in total and per
+    paper; results/cost.csv sums the benchmark files' wall times."""
+    config = load_config([str(smoke_workflow / "configs/quick.yaml"),
+                          str(smoke_workflow / "smoke.yaml")], smoke_workflow)
+    jobs, targets = plan_jobs(config)
+    cal = Calibration.load()
+    measured = {j: read_benchmark(smoke_workflow / job.benchmark) for j, job in jobs.items()}
+    cpu = {j: read_benchmark(smoke_workflow / job.benchmark, "cpu_time")
+           for j, job in jobs.items()}
+    assert [j for j, m in measured.items() if m is None] == []
+    by_paper = {}
+    for j, job in jobs.items():
+        paper = next((p for p in ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
+                      if p in j), "data and claims")
+        got = by_paper.setdefault(paper, [0.0, 0.0])
+        got[0] += cpu[j][0]
+        got[1] += cal.cpu_seconds(job.work, job.threads)
+    total = [sum(v[0] for v in by_paper.values()), sum(v[1] for v in by_paper.values())]
+    print({k: [round(a, 1) for a in v] for k, v in by_paper.items()}, total)
+    for name, (meas, est) in [*by_paper.items(), ("total", total)]:
+        if name != "data and claims":
+            assert meas / 3 <= est <= 3 * meas, (name, meas, est)
+    rows = {r["target"]: r for r in measured_rows(config, smoke_workflow, cal)}
+    csv_rows = (smoke_workflow / "results" / "cost.csv").read_text().splitlines()
+    assert len(csv_rows) == len(rows) + 1
+    fig = "seleznova2021/fig3_ntk_change_tanh"
+    want = sum(measured[j][0] for j in targets[fig])
+    assert math.isclose(rows[fig]["wall_s"], want, abs_tol=0.02)
+    assert rows[fig]["measured_jobs"] == rows[fig]["jobs"] == len(targets[fig])
+    assert rows["total (every job once)"]["measured_jobs"] == len(jobs)
+
+
+def test_calibration_round_trips(tmp_path):
+    path = tmp_path / "cal.json"
+    CAL.save(path)
+    assert Calibration.load(path) == CAL
+    with pytest.raises(FileNotFoundError, match="mlptheory cost --calibrate --write"):
+        Calibration.load(tmp_path / "missing.json")
+    assert dataclasses.replace(CAL, job_s=0.0).cpu_seconds(training_work(
+        NetworkSpec(4, (4,), 1), 1, 4, 4, 10)) > 0
+
