@@ -1,22 +1,6 @@
 # "Does it reproduce?": every claim of the papers (mlptheory.papers.<paper>.claims) measured on
 # the target CSVs it reads -> results/claims.csv, claims.md, and claims.rst (the report's table).
-from mlptheory.claims import claim_targets
-
-
-def claim_sources():
-    """paper -> {target name: CSV path} of every claim target this configuration builds (a
-    claim whose target is not built becomes an inconclusive row that says so)."""
-    sources = {}
-    for paper in PAPERS:
-        built = set(PAPER_TARGETS[paper])
-        sources[paper] = {
-            name: f"results/{paper}/{name}.csv"
-            for name in claim_targets(paper)
-            if f"results/{paper}/{name}.csv" in built
-        }
-    return sources
-
-
+# The input function claim_sources() is in rules/common.smk.
 rule claims:
     input:
         [path for paper in claim_sources().values() for path in paper.values()],

@@ -23,6 +23,7 @@ os.environ.update(
 # tables and figures) from this checkout.
 sys.path.insert(0, f"{workflow.basedir}/src")
 from mlptheory.checks import reject_nan
+from mlptheory.claims import claim_targets
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
 
@@ -157,3 +158,17 @@ def figure(paper, target, ext="pdf"):
         category=paper,
         labels={"paper": paper, "figure": target},
     )
+
+
+def claim_sources():
+    """paper -> {target name: CSV path} of every claim target this configuration builds (a
+    claim whose target is not built becomes an inconclusive row that says so)."""
+    sources = {}
+    for paper in PAPERS:
+        built = set(PAPER_TARGETS[paper])
+        sources[paper] = {
+            name: f"results/{paper}/{name}.csv"
+            for name in claim_targets(paper)
+            if f"results/{paper}/{name}.csv" in built
+        }
+    return sources

@@ -50,6 +50,9 @@ def test_planning_modules_import_no_heavy_library():
             # the cost model runs before the first job (Snakemake's onstart) and in the CLI
             + "import mlptheory.cost\n"
             + "".join(f"import {m.replace('.plan', '.work')}\n" for m in PLAN_MODULES)
+            # the claim lists are read at parse time (rules/common.smk: claim_sources)
+            + "import mlptheory.claims\n"
+            + "".join(f"import {m.replace('.plan', '.claims')}\n" for m in PLAN_MODULES)
             + f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=REPO, env={"PYTHONPATH": str(REPO / "src")})
