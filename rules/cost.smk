@@ -5,8 +5,12 @@ from mlptheory.cost import print_start_summary
 
 
 onstart:
+    # --cores locally; on a cluster (--jobs / a profile) cores is None and the parallel job
+    # slots are the nodes setting
     print_start_summary(
-        config, workflow.dag.needrun_jobs(), workflow.resource_settings.cores
+        config,
+        workflow.dag.needrun_jobs(),
+        workflow.resource_settings.cores or workflow.resource_settings.nodes or 1,
     )
 
 

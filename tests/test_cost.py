@@ -83,6 +83,23 @@ def test_summary_before_the_first_job_suggests_quick_and_slurm_only_when_long():
     assert "for the 1 job(s)" in one[0]
 
 
+def test_start_summary_never_stops_the_run(capsys):
+    """onstart on a cluster (no --cores: cores None) still prints the estimate, and an error
+    inside the estimate is reported in one line instead of raised (it only informs)."""
+    from types import SimpleNamespace
+
+    from mlptheory.cost import print_start_summary
+
+    smoke = config_of("smoke")
+    job = SimpleNamespace(rule=SimpleNamespace(name="train_run"),
+                          wildcards=["sorensen2020", "networks_0-1"])
+    print_start_summary(smoke, [job], None)
+    assert "mlptheory cost estimate for the 1 job(s)" in capsys.readouterr().out
+    broken = SimpleNamespace(rule=None, wildcards=[])
+    print_start_summary(smoke, [broken], 2)
+    assert "mlptheory cost estimate skipped (AttributeError" in capsys.readouterr().out
+
+
 def test_cost_command_prints_totals_for_paper_and_quick(capsys):
     from mlptheory.cli import main
 

@@ -208,9 +208,11 @@ def test_smoke_dag_through_slurm_matches_local_run(slurm_cluster, workflow_dir, 
     assert local.returncode == 0, local.stdout
     for rel in produced:
         assert_same_h5(workflow_dir / "results" / rel, local_dir / "results" / rel)
-    # every table's and figure's CSV equals the session's local run of the same smoke DAG
+    # every table's and figure's CSV (and the claims) equals the session's local run of the
+    # same smoke DAG; results/cost.csv holds this run's measured job times, which differ
     csvs = sorted(p.relative_to(smoke_workflow)
-                  for p in (smoke_workflow / "results").rglob("*.csv"))
+                  for p in (smoke_workflow / "results").rglob("*.csv")
+                  if p.name != "cost.csv")
     assert len(csvs) > 40, csvs
     for rel in csvs:
         assert (workflow_dir / rel).read_bytes() == (smoke_workflow / rel).read_bytes(), rel

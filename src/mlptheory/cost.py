@@ -685,7 +685,13 @@ def print_start_summary(config: dict, dag_jobs, cores: int) -> None:
     except FileNotFoundError as missing:
         print(f"mlptheory cost estimate skipped: {missing}")
         return
-    for line in start_summary(config, needrun_ids(dag_jobs), int(cores), cal):
+    try:
+        lines = start_summary(config, needrun_ids(dag_jobs), max(1, int(cores or 1)), cal)
+    except Exception as err:  # noqa: BLE001 -- informing must never stop the run asked for
+        print(f"mlptheory cost estimate skipped ({type(err).__name__}: {err}); the run goes on. "
+              "`mlptheory cost` prints the table.")
+        return
+    for line in lines:
         print(line)
 
 
