@@ -89,18 +89,9 @@ def smoke_workflow(tmp_path_factory) -> Path:
 def merged_config(root: Path, *overlays: str) -> dict:
     """``config.yaml`` of ``root`` with the overlay files (paths relative to ``root``) merged in
     key by key, as Snakemake merges ``--configfile`` overlays."""
-    import yaml
+    from mlptheory.cost import merge_configs
 
-    def update(base, extra):
-        for key, value in extra.items():
-            if isinstance(value, dict) and isinstance(base.get(key), dict):
-                update(base[key], value)
-            else:
-                base[key] = value
-    config = yaml.safe_load((root / "config.yaml").read_text())
-    for path in overlays:
-        update(config, yaml.safe_load((root / path).read_text()))
-    return config
+    return merge_configs([root / path for path in overlays], root)
 
 
 def run_snakemake(wd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 from conftest import REPO, SMOKE_CONFIG, run_snakemake
 
 from mlptheory.registry import Registry
@@ -18,25 +17,12 @@ PLAN_MODULES = ["mlptheory.papers.seleznova2021.plan", "mlptheory.papers.sorense
 HEAVY = ("torch", "scipy", "pandas", "matplotlib")
 
 
-def _merge(base: dict, overlay: dict) -> dict:
-    for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
-    return base
-
-
 def plan_config(workdir, *overlays) -> dict:
     """The configuration Snakemake builds from config.yaml and ``--configfile`` overlays
     (merged key by key, then validated with the schema's defaults filled in)."""
-    from snakemake.utils import validate
+    from mlptheory.cost import load_config
 
-    config = yaml.safe_load((workdir / "config.yaml").read_text())
-    for path in overlays:
-        _merge(config, yaml.safe_load((workdir / path).read_text()))
-    validate(config, str(workdir / "schemas" / "config.schema.yaml"))
-    return config
+    return load_config([workdir / path for path in overlays], workdir)
 
 
 def plans(config):

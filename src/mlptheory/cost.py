@@ -544,11 +544,10 @@ def report_lines(config: dict, wanted: Iterable[str] = (), cores: int = 2,
     return lines
 
 
-def load_config(configfiles: Iterable[str], workdir: str | Path = ".") -> dict:
-    """The configuration Snakemake builds: ``config.yaml`` of ``workdir``, then each
-    ``--configfile`` merged key by key, validated with the schema's defaults filled in."""
+def merge_configs(configfiles: Iterable[str | Path], workdir: str | Path = ".") -> dict:
+    """``config.yaml`` of ``workdir`` with each ``--configfile`` merged in key by key, as
+    Snakemake merges overlays (not validated)."""
     import yaml
-    from snakemake.utils import validate
 
     workdir = Path(workdir)
 
@@ -564,7 +563,16 @@ def load_config(configfiles: Iterable[str], workdir: str | Path = ".") -> dict:
     for path in configfiles:
         if Path(path).resolve() != (workdir / "config.yaml").resolve():
             merge(config, yaml.safe_load(Path(path).read_text()) or {})
-    validate(config, str(workdir / "schemas" / "config.schema.yaml"))
+    return config
+
+
+def load_config(configfiles: Iterable[str | Path], workdir: str | Path = ".") -> dict:
+    """The configuration Snakemake builds (:func:`merge_configs`), validated with the schema's
+    defaults filled in."""
+    from snakemake.utils import validate
+
+    config = merge_configs(configfiles, workdir)
+    validate(config, str(Path(workdir) / "schemas" / "config.schema.yaml"))
     return config
 
 

@@ -401,15 +401,6 @@ def _set(data, path, value):
     data[path[-1]] = value
 
 
-def _merge(base: dict, overlay: dict) -> dict:
-    for k, v in overlay.items():
-        if isinstance(v, dict) and isinstance(base.get(k), dict):
-            _merge(base[k], v)
-        else:
-            base[k] = v
-    return base
-
-
 def bad_config(c: Campaign, max_trials: int | None = None) -> Tally:
     """Every leaf key of the smoke config, set to each bad value; validated as the workflow
     does (the JSON schema, then :func:`mlptheory.checks.reject_nan`)."""
@@ -417,12 +408,11 @@ def bad_config(c: Campaign, max_trials: int | None = None) -> Tally:
     import yaml
 
     from .checks import reject_nan
+    from .cost import merge_configs
     from .errors import BadInput
 
     tally = Tally("bad_config")
-    config = yaml.safe_load((c.wd / "config.yaml").read_text())
-    for overlay in ("configs/quick.yaml", "smoke.yaml"):
-        _merge(config, yaml.safe_load((c.wd / overlay).read_text()))
+    config = merge_configs([c.wd / "configs/quick.yaml", c.wd / "smoke.yaml"], c.wd)
     schema = yaml.safe_load((c.wd / "schemas" / "config.schema.yaml").read_text())
     validator = jsonschema.validators.validator_for(schema)(schema)
     cases = []
