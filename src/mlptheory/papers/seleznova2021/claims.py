@@ -22,14 +22,20 @@ def _cells(frames, names):
     return pd.concat([frames[n] for n in names], ignore_index=True)
 
 
+def _largest_ratio(cells, missing: str, where: str, at: str):
+    """The largest variance ratio over ``cells`` and a note saying over what and where (``at``
+    formatted with the worst row); Inconclusive(``missing``) when there is no cell."""
+    if cells.empty:
+        raise Inconclusive(missing)
+    worst = cells.loc[cells.ratio.idxmax()]
+    return worst.ratio, f"max over {len(cells)} {where} at {at.format(r=worst)}"
+
+
 def _ordered_variance(frames, config):
     d = _cells(frames, VAR)
-    cells = d[(d.width == 100) & (d.sw2 == 1.0) & (d.depth <= 20)]
-    if cells.empty:
-        raise Inconclusive("the Fig. 1 grid has no cell at M = 100, sw2 = 1")
-    worst = cells.loc[cells.ratio.idxmax()]
-    return worst.ratio, (f"max over {len(cells)} cells (tanh and ReLU, L <= 20) at "
-                         f"{worst.activation}, L = {worst.depth}")
+    return _largest_ratio(d[(d.width == 100) & (d.sw2 == 1.0) & (d.depth <= 20)],
+                          "the Fig. 1 grid has no cell at M = 100, sw2 = 1",
+                          "cells (tanh and ReLU, L <= 20)", "{r.activation}, L = {r.depth}")
 
 
 def _chaotic_variance(frames, config):
@@ -58,22 +64,16 @@ def _variance_narrows_with_width(frames, config):
 
 def _shallow_variance(frames, config):
     d = _cells(frames, VAR)
-    cells = d[d.depth == 1]
-    if cells.empty:
-        raise Inconclusive("the Fig. 1 grid has no L = 1")
-    worst = cells.loc[cells.ratio.idxmax()]
-    return worst.ratio, (f"max over {len(cells)} cells at L = 1 (every sw2, width, activation) "
-                         f"at {worst.activation}, M = {worst.width}, sw2 = {worst.sw2}")
+    return _largest_ratio(d[d.depth == 1], "the Fig. 1 grid has no L = 1",
+                          "cells at L = 1 (every sw2, width, activation)",
+                          "{r.activation}, M = {r.width}, sw2 = {r.sw2}")
 
 
 def _fig2_ordered(frames, config):
     d = frames["fig2_ntk_variance_vs_depth"]
-    cells = d[d.phase == "ordered"]
-    if cells.empty:
-        raise Inconclusive("Fig. 2 has no ordered-phase setting")
-    worst = cells.loc[cells.ratio.idxmax()]
-    return worst.ratio, (f"max over {len(cells)} ordered cells at (sw2, sb2) = "
-                         f"({worst.sw2}, {worst.sb2}), M = {worst.width}, L = {worst.depth}")
+    return _largest_ratio(d[d.phase == "ordered"], "Fig. 2 has no ordered-phase setting",
+                          "ordered cells", "(sw2, sb2) = ({r.sw2}, {r.sb2}), M = {r.width}, "
+                          "L = {r.depth}")
 
 
 def _fig2_chaotic_exponential(frames, config):
