@@ -18,34 +18,25 @@ def _bench(sub) -> None:
     add_subcommands(bench.add_subparsers(dest="benchmark", required=True))
 
 
-def _cost(sub) -> None:
-    from . import cost
-
-    p = sub.add_parser("cost", help="estimated work, CPU and GPU time of every target before "
-                                    "running it",
-                       description=cost.__doc__,
+def _command(sub, name: str, module, help: str) -> None:
+    """Subcommand ``name`` run by ``module.run(args)``, its options from
+    ``module.add_arguments(parser)``, its description the module's docstring."""
+    p = sub.add_parser(name, help=help, description=module.__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    cost.add_arguments(p)
-    p.set_defaults(func=cost.run)
-
-
-def _faults(sub) -> None:
-    from . import faults  # standard library only at import time
-
-    p = sub.add_parser("faults", help="fault-injection campaign on a temporary copy of the "
-                                      "workflow (smoke configuration)",
-                       description=faults.__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    faults.add_arguments(p)
-    p.set_defaults(func=faults.run)
+    module.add_arguments(p)
+    p.set_defaults(func=module.run)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="mlptheory", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _bench(sub)
-    _cost(sub)
-    _faults(sub)
+    from . import cost, faults  # torch-free at import (faults: standard library only)
+
+    _command(sub, "cost", cost, "estimated work, CPU and GPU time of every target before "
+                                "running it")
+    _command(sub, "faults", faults, "fault-injection campaign on a temporary copy of the "
+                                    "workflow (smoke configuration)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     args.func(args)
