@@ -23,7 +23,7 @@ os.environ.update(
 # tables and figures) from this checkout.
 sys.path.insert(0, f"{workflow.basedir}/src")
 from mlptheory.checks import reject_nan
-from mlptheory.claims import claim_targets
+from mlptheory.claims import claim_sources as mlptheory_claim_sources
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
 
@@ -161,14 +161,5 @@ def figure(paper, target, ext="pdf"):
 
 
 def claim_sources():
-    """paper -> {target name: CSV path} of every claim target this configuration builds (a
-    claim whose target is not built becomes an inconclusive row that says so)."""
-    sources = {}
-    for paper in PAPERS:
-        built = set(PAPER_TARGETS[paper])
-        sources[paper] = {
-            name: f"results/{paper}/{name}.csv"
-            for name in claim_targets(paper)
-            if f"results/{paper}/{name}.csv" in built
-        }
-    return sources
+    """paper -> {target name: CSV path} of every claim target this configuration builds."""
+    return mlptheory_claim_sources(PAPER_TARGETS)

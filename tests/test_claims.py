@@ -12,6 +12,7 @@ from mlptheory.claims import (
     COLUMNS,
     PAPERS,
     Claim,
+    claim_sources,
     evaluate,
     markdown,
     paper_claims,
@@ -43,6 +44,16 @@ def test_missing_target_makes_the_claim_inconclusive_and_says_which():
     rows = evaluate("sorensen2020", {}, {"n_networks": 20, "epochs": 2}, "quick")
     assert {r["verdict"] for r in rows} == {"inconclusive"}
     assert all("not built by this configuration" in r["note"] for r in rows)
+
+
+def test_claim_sources_are_the_built_targets_the_claims_read():
+    built = {"sorensen2020": ["results/sorensen2020/averaging.csv",
+                              "results/sorensen2020/averaging.pdf",
+                              "results/sorensen2020/unrelated.csv"],
+             "lee2019": []}
+    sources = claim_sources(built)
+    assert sources == {"sorensen2020": {"averaging": "results/sorensen2020/averaging.csv"},
+                       "lee2019": {}}
 
 
 def test_every_claim_list_is_well_formed():

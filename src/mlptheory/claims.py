@@ -104,6 +104,18 @@ def claim_targets(paper: str) -> list[str]:
     return list(dict.fromkeys(t for c in paper_claims(paper) for t in c.targets))
 
 
+def claim_sources(built: Mapping[str, list[str]]) -> dict[str, dict[str, str]]:
+    """paper -> {target name: ``results/<paper>/<name>.csv``} of every claim target among the
+    files a configuration builds (``built``: paper -> its target files); a claim whose target is
+    left out becomes an inconclusive row that says so (:func:`evaluate`)."""
+    sources = {}
+    for paper, files in built.items():
+        files = set(files)
+        sources[paper] = {name: f"results/{paper}/{name}.csv" for name in claim_targets(paper)
+                          if f"results/{paper}/{name}.csv" in files}
+    return sources
+
+
 def evaluate(paper: str, frames: Mapping, config: dict, scale: str) -> list[dict]:
     """One row per claim of ``paper`` (columns :data:`COLUMNS`), measured on ``frames``
     (target name -> DataFrame) with the paper's ``config`` block. A claim whose targets are not
