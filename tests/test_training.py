@@ -308,3 +308,96 @@ def test_trainer_without_weight_copies_records_the_same_run():
         assert set(arrays) == {"out"}
         np.testing.assert_array_equal(arrays["out"], kept.checkpoints[step]["out"])
         assert "W0" in kept.checkpoints[step]
+
+
+# ----- member-blocked Adam (CPU): the same update, one member at a time ---------------------------
+
+def _blocked_pair(monkeypatch, loss, parameterization, steps=9, resume_at=None):
+    """The same Adam run with and without the member-blocked update (every layer blocked: the
+    size threshold lowered to 1), member 1 diverged from the start (frozen)."""
+    import mlptheory.training as training
+    monkeypatch.setattr(training, "MEMBER_BLOCK_MIN_ELEMENTS", 1)
+    # weights 16 x 8 and 6 x 16 are whole 64-byte units per member (float64), 3 x 6 is not
+    spec = NetworkSpec(8, (16, 6), 3, activation="relu", parameterization=parameterization,
+                       sw2=2.0, sb2=0.1)
+    cfg = TrainConfig(optimizer="adam", lr=0.01, batch_size=7, loss=loss, max_steps=steps)
+    x, y = toy_data(loss, d=8)
+    runs = []
+    for blocked in (True, False):
+        model = EnsembleMLP(spec, seeds=SEEDS)
+        with torch.no_grad():
+            model.weights[1][1, 0, 0] = float("nan")
+        trainer = Trainer(model, x, y, cfg, order_seeds=ORDER_SEEDS, member_blocked=blocked)
+        if resume_at is not None and blocked:
+            trainer.run(pause_at=resume_at)
+            state = trainer.state()
+            trainer = Trainer(EnsembleMLP(spec, seeds=SEEDS), x, y, cfg,
+                              order_seeds=ORDER_SEEDS, member_blocked=True)
+            trainer.load_state(state)
+        result = trainer.run()
+        runs.append((trainer, result))
+    return runs
+
+
+def _assert_same_run(a, b):
+    (ta, ra), (tb, rb) = a, b
+    np.testing.assert_array_equal(ra.losses, rb.losses)
+    assert ra.status == rb.status
+    for pa, pb in zip(ta.params, tb.params, strict=True):
+        np.testing.assert_array_equal(pa.detach().numpy(), pb.detach().numpy())
+    sa, sb = ta.optimizer.state(), tb.optimizer.state()
+    assert sorted(sa) == sorted(sb)
+    for key in sa:
+        assert sa[key][1] == sb[key][1], key
+        np.testing.assert_array_equal(sa[key][0], sb[key][0], err_msg=key)
+
+
+@pytest.mark.parametrize("parameterization", ["standard", "ntk"])
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_member_blocked_adam_is_bitwise_the_stacked_update(monkeypatch, loss, parameterization):
+    blocked, stacked = _blocked_pair(monkeypatch, loss, parameterization)
+    assert blocked[0].backprop.defer == {0, 1} and not stacked[0].backprop.defer
+    # the member-blocked path really ran: its per-layer gradient buffers exist
+    assert sorted(blocked[0].optimizer._buffers) == [0, 1]
+    assert blocked[1].status == ["max_steps", "diverged", "max_steps"]
+    _assert_same_run(blocked, stacked)
+
+
+def test_member_blocked_adam_resumes_bitwise(monkeypatch):
+    blocked, stacked = _blocked_pair(monkeypatch, "cross_entropy", "standard", resume_at=4)
+    _assert_same_run(blocked, stacked)
+
+
+def test_member_blocked_adam_equals_separate_torch_optim(monkeypatch):
+    import mlptheory.training as training
+    monkeypatch.setattr(training, "MEMBER_BLOCK_MIN_ELEMENTS", 1)
+    spec = NetworkSpec(8, (16, 8), 4, activation="tanh", sw2=1.5, sb2=0.2)
+    cfg = TrainConfig(loss="cross_entropy", max_steps=12, **OPTIMIZER_CASES["adam"])
+    x, y = toy_data("cross_entropy", d=8, k=4)
+    model = EnsembleMLP(spec, seeds=SEEDS)
+    trainer = Trainer(model, x, y, cfg, order_seeds=ORDER_SEEDS)
+    result = trainer.run()
+    assert sorted(trainer.optimizer._buffers) == [0, 1, 2]
+    for e, (seed, order_seed) in enumerate(zip(SEEDS, ORDER_SEEDS, strict=True)):
+        ref_params, ref_losses = reference_run(spec, seed, order_seed, x, y, cfg)
+        np.testing.assert_allclose(result.losses[:, e], ref_losses, rtol=1e-10, atol=1e-12)
+        for (w, b), (rw, rb) in zip(model.member(e).to_params(), ref_params, strict=True):
+            np.testing.assert_allclose(w.numpy(), rw.numpy(), rtol=0, atol=1e-10)
+            np.testing.assert_allclose(b.numpy(), rb.numpy(), rtol=0, atol=1e-10)
+
+
+def test_member_blocked_layers_are_the_large_adam_weights_on_cpu():
+    from mlptheory.training import member_blocked_layers
+    cpu = torch.device("cpu")
+    model = EnsembleMLP(NetworkSpec(784, (512,), 10, dtype="float32"), seeds=[0, 1])
+    adam = TrainConfig(optimizer="adam", lr=1e-3, batch_size=32)
+    assert member_blocked_layers(model, adam, cpu) == {0}  # 512 x 784; 10 x 512 is small
+    odd = EnsembleMLP(NetworkSpec(785, (500,), 10, dtype="float32"), seeds=[0, 1])
+    assert member_blocked_layers(odd, adam, cpu) == set()  # 500 x 785 x 4 B: not 64-byte units
+    assert member_blocked_layers(model, adam, torch.device("cuda")) == set()
+    assert member_blocked_layers(model, TrainConfig(optimizer="sgd", lr=0.1, batch_size=32),
+                                 cpu) == set()
+    assert member_blocked_layers(model, TrainConfig(optimizer="adam", lr=1e-3, batch_size=32,
+                                                    member_lr=(1e-3, 2e-3)), cpu) == set()
+    assert member_blocked_layers(model, TrainConfig(optimizer="adam", lr=1e-3, batch_size=32,
+                                                    fused=False), cpu) == set()

@@ -20,10 +20,14 @@ number of minibatch steps (a) as one batched :class:`~mlptheory.models.EnsembleM
 the same data order per network; the last line is ``ensemble: <ratio>x faster (...)``.
 
 Both sides do the same matrix products (about 5 GFLOP per step for 100 networks at batch 32),
-which at one CPU thread set a floor of roughly 80-100 ms per step; batching removes the Python
-and per-tensor optimizer overhead (fused Adam over the stacked tensors), not these FLOPs, so on
+which at one CPU thread set a floor of roughly 55-80 ms per step; batching removes the Python
+and per-tensor optimizer overhead (fused Adam, member-blocked on a CPU), not these FLOPs, so on
 a CPU the ratio is bounded by roughly 3x at batch 32. On a GPU the loop is launch-bound and the
 ratio is much larger.
+
+After the ratio, ``ensemble`` prints the roofline of both papers' training shapes
+(:func:`bench_roofline`): the step's GFLOP/s against the measured batched-GEMM peak, where the
+step's time goes, and the ceiling that the optimizer's memory-bound update leaves.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from .datasets import DATASETS
 from .models import MLP, EnsembleMLP
 from .seeding import derive_seeds
 from .spec import NetworkSpec
-from .training import TrainConfig, Trainer, resolve_device
+from .training import TrainConfig, Trainer, make_optimizer, resolve_device
 
 MNIST = DATASETS["mnist"]
 
@@ -166,6 +170,10 @@ ROOFLINE_SHAPES = {
 }
 
 
+# the large square batched GEMM of the peak measurement (next to the ensemble's own size)
+PEAK_BATCH, PEAK_SIZE = 4, 2048
+
+
 def step_gemm_flops(widths, members: int, batch: int) -> float:
     """Matrix-product FLOPs of one training step of an ensemble (:func:`mlptheory.cost.
     mlp_flops`: forward, weight gradients, input gradients of all layers but the first)."""
@@ -208,10 +216,33 @@ def step_gemm_seconds(widths, members: int, batch: int, dtype, device, repeats: 
     return min(_timed(run, device) for _ in range(repeats))
 
 
+def optimizer_update_seconds(model: EnsembleMLP, config: TrainConfig, device,
+                             repeats: int = 3) -> float:
+    """Seconds of the optimizer update alone: ``torch.optim`` (as :func:`~mlptheory.training.
+    make_optimizer` builds it) over copies of the stacked parameters with random gradients,
+    after one warm-up step that creates its state; best of ``repeats``. An element-wise pass
+    over the parameters, their gradients and the optimizer's slots: memory-bound."""
+    params = [torch.nn.Parameter(p.detach().clone()) for p in model.parameters()]
+    for p in params:
+        p.grad = torch.randn_like(p) * 1e-3
+    opt = make_optimizer(params, config, device, model.n_members)
+    opt.step()
+    return min(_timed(opt.step, device) for _ in range(repeats))
+
+
 def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = "cpu",
-                   settings: dict | None = None) -> float:
+                   settings: dict | None = None, chunk: int = 5) -> float:
     """Achieved GFLOP/s of a batched-ensemble training step (:mod:`mlptheory.training`) against
-    :func:`gemm_peak` on the same device and threads; prints one line, returns the fraction."""
+    :func:`gemm_peak` on the same device and threads; prints where the step's time goes and
+    returns the fraction.
+
+    Printed: the fraction; the step split into its matrix products run bare
+    (:func:`step_gemm_seconds`), the optimizer update alone (:func:`optimizer_update_seconds`)
+    and the rest; the ceiling of the fraction if every matrix product ran at the peak and the
+    rest of the step stayed as measured; and, where :func:`~mlptheory.training.
+    member_blocked_layers` applies, the step with that update against the stacked
+    ``torch.optim`` update (timed in alternating chunks of ``chunk`` steps).
+    """
     torch.set_num_threads(threads)
     dev = resolve_device(device)
     s = {**ROOFLINE_SHAPES.get(shape, {}), **(settings or {})}
@@ -229,21 +260,56 @@ def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = 
     config = TrainConfig(optimizer=s["optimizer"], lr=1e-3 if s["optimizer"] != "gd" else 1e-4,
                          loss=s["loss"], batch_size=None if s["optimizer"] == "gd" else batch,
                          max_steps=steps + 10, log_every=0)
+    order_seeds = derive_seeds(1, members, "bench_roofline")
+
+    def trainer(member_blocked: bool) -> Trainer:
+        t = Trainer(EnsembleMLP(spec, seeds=range(members)).to(dev), x, y, config,
+                    order_seeds=order_seeds, member_blocked=member_blocked)
+        t.run(pause_at=3)  # warm-up: first touches of the buffers and optimizer state
+        return t
+
     # timed steps 3..steps+3, paused before the end: training steps only, no final checkpoint
-    trainer = Trainer(EnsembleMLP(spec, seeds=range(members)).to(dev), x, y, config,
-                      order_seeds=derive_seeds(1, members, "bench_roofline"))
-    trainer.run(pause_at=3)  # warm-up: first touches of the buffers and optimizer state
-    t = _timed(lambda: trainer.run(pause_at=steps + 3), dev)
-    achieved = step_gemm_flops(widths, members, batch) * steps / t / 1e9
-    peak = gemm_peak(members, max(widths[1:-1]), dtype, dev)
+    main = trainer(True)
+    blocked = bool(main.backprop.defer)
+    stacked = trainer(False) if blocked else None
+    t = t_stacked = 0.0
+    for stop in sorted({*range(3 + chunk, steps + 3, chunk), steps + 3}):
+        t += _timed(lambda s=stop: main.run(pause_at=s), dev)
+        if stacked is not None:
+            t_stacked += _timed(lambda s=stop: stacked.run(pause_at=s), dev)
+    timed = main.step - 3
+    step_s = t / timed
+    achieved = step_gemm_flops(widths, members, batch) / step_s / 1e9
+    size = max(widths[1:-1])
+    # the peak: the best of bmm at the ensemble's own matrix size and of a large square bmm
+    # (GEMM rates grow with size; 2048^3 is near this thread's top rate)
+    big = int(s.get("peak_size", PEAK_SIZE))
+    peaks = {f"{members}x{size}^3": gemm_peak(members, size, dtype, dev),
+             f"{PEAK_BATCH}x{big}^3": gemm_peak(PEAK_BATCH, big, dtype, dev)}
+    peak = max(peaks.values())
     bare = step_gemm_seconds(widths, members, batch, dtype, dev)
+    update = optimizer_update_seconds(main.model, config, dev)
+    at_peak = step_gemm_flops(widths, members, batch) / peak / 1e9
+    ceiling = at_peak / (at_peak + update)
     fraction = achieved / peak
+    ms = 1e3
     print(f"roofline {shape}: {members} x {'-'.join(map(str, widths))} {s['dtype']} "
-          f"{s['optimizer']} batch {batch}: step {t / steps * 1e3:.2f} ms (its GEMMs alone "
-          f"{bare * 1e3:.2f} ms: {bare / (t / steps):.2f} of the step), "
-          f"{achieved:.1f} GFLOP/s of {peak:.1f} GFLOP/s batched-GEMM peak "
-          f"(bmm {members}x{max(widths[1:-1])}^3, {dev}, {threads} thread(s)): fraction "
-          f"{fraction:.2f}")
+          f"{s['optimizer']} batch {batch}: step {step_s * ms:.2f} ms, {achieved:.1f} GFLOP/s "
+          f"of {peak:.1f} GFLOP/s batched-GEMM peak (best of bmm "
+          + ", ".join(f"{k}: {v:.1f}" for k, v in peaks.items())
+          + f"; {dev}, {threads} thread(s)): fraction {fraction:.2f}")
+    print(f"  where the step's time goes: its matrix products run bare {bare * ms:.2f} ms "
+          f"({bare / step_s:.2f} of the step; at the peak they would take {at_peak * ms:.2f} "
+          f"ms), the {s['optimizer']} update alone (torch.optim over the stacked parameters, "
+          f"memory-bound) {update * ms:.2f} ms ({update / step_s:.2f}); ceiling with every "
+          f"matrix product at the peak and only this update besides (they do not overlap on "
+          f"one thread): {ceiling:.2f}")
+    if stacked is not None:
+        same = all(torch.equal(a, b) for a, b in zip(main.params, stacked.params, strict=True))
+        print(f"  member-blocked {s['optimizer']} update (layers {sorted(main.backprop.defer)})"
+              f": step {step_s * ms:.2f} ms vs {t_stacked / timed * ms:.2f} ms with the "
+              f"stacked torch.optim update, {t_stacked / t:.2f}x faster; weights bitwise "
+              f"equal: {same}")
     return fraction
 
 
