@@ -47,8 +47,32 @@ def test_training_step_flops_match_torchs_flop_counter():
     trainer.run(pause_at=1)
     per_step = counted(lambda: trainer.run(pause_at=3)) / 2
     work = training_work(spec, 4, 20, 20, 1, "gd")
-    optimizer = 4 * 2.0 * spec.n_params  # element-wise update, not a matrix product
-    assert per_step == work.flops64 - optimizer
+    assert per_step == work.flops64  # the element-wise update is memory traffic, not FLOPs
+    # GD: read weights and gradients, write the weights: 3 passes of 8 bytes per parameter
+    assert work.traffic == 4 * spec.n_params * 8 * 3
+
+
+def test_optimizer_traffic_matches_the_bytes_the_update_touches():
+    """UPDATE_PASSES counts the tensors each torch.optim update reads and writes: the distinct
+    tensors it touches (weights, gradients, slots) and the ones it writes, per parameter."""
+    from mlptheory.cost import UPDATE_PASSES
+
+    opts = {"gd": lambda p: torch.optim.SGD(p, lr=0.1),
+            "rmsprop": lambda p: torch.optim.RMSprop(p, lr=0.1),
+            "adam": lambda p: torch.optim.Adam(p, lr=0.1),
+            "nadam": lambda p: torch.optim.NAdam(p, lr=0.1)}
+    for name, make in opts.items():
+        w = torch.nn.Parameter(torch.ones(64))
+        w.grad = torch.full_like(w, 0.5)
+        opt = make([w])
+        opt.step()
+        slots = [v for v in opt.state[w].values() if torch.is_tensor(v) and v.shape == w.shape]
+        before = [t.clone() for t in (w, *slots)]
+        opt.step()
+        written = sum(not torch.equal(a, b) for a, b in zip(before, (w, *slots), strict=True))
+        read = 2 + len(slots)  # weights, gradients, slots
+        assert UPDATE_PASSES[name] == read + written, name
+    assert UPDATE_PASSES["sgd"] == UPDATE_PASSES["gd"]
 
 
 @pytest.mark.parametrize("n2", [None, 5])
@@ -62,7 +86,7 @@ def test_structured_ntk_flops_match_torchs_flop_counter(n2):
 
 
 CAL = Calibration(job_s=2.0, op_s=1e-4, step_s=3e-4, gflops64=20.0, gflops32=50.0,
-                  random_s=1e-8, plot_s=1.0)
+                  random_s=1e-8, plot_s=1.0, stream_gbs=30.0)
 
 
 def test_summary_before_the_first_job_suggests_quick_and_slurm_only_when_long():
@@ -158,6 +182,10 @@ def test_calibration_round_trips(tmp_path):
     assert Calibration.load(path) == CAL
     with pytest.raises(FileNotFoundError, match="mlptheory cost --calibrate --write"):
         Calibration.load(tmp_path / "missing.json")
+    old = tmp_path / "old.json"  # written before the stream rate was measured
+    old.write_text(path.read_text().replace('"stream_gbs"', '"unused"'))
+    with pytest.raises(ValueError, match="lacks stream_gbs.*mlptheory cost --calibrate --write"):
+        Calibration.load(old)
     assert dataclasses.replace(CAL, job_s=0.0).cpu_seconds(training_work(
         NetworkSpec(4, (4,), 1), 1, 4, 4, 10)) > 0
 

@@ -10,15 +10,19 @@ table, a figure -- gets its :class:`Work`, counted from the run requests and the
   layer of a training step; what dominates narrow networks);
 * ``steps``: training steps (one optimizer step, loss and bookkeeping each);
 * ``randoms``: random numbers drawn by numpy (network initializations);
-* ``plots``: matplotlib figures drawn; ``mem``: peak bytes of its arrays.
+* ``plots``: matplotlib figures drawn; ``mem``: peak bytes of its arrays;
+* ``traffic``: bytes streamed through memory by element-wise passes too large for the caches
+  (the optimizer update: Adam reads weights, gradients and both moments and writes three of
+  them back, 7 passes over the parameters per step; memory-bound, not FLOP-bound).
 
 Time on this machine's CPU = ``job_s`` (start of a job: Python, torch, pandas, h5py) +
-``ops * op_s + steps * step_s + flops / GEMM rate + randoms * random_s + plots * plot_s``, with
-per-unit costs measured by ``mlptheory cost --calibrate`` (written to
-``cost_calibration.json`` beside this module, with the machine, date and load of the
-measurement). Time on one GPU: the same FLOPs at :data:`GPU_FRACTION` of the H200's peak, a
-kernel launch per op (:data:`GPU_OP_S`), numpy draws and plots as on the CPU -- stated
-assumptions, until a GPU measurement replaces them.
+``ops * op_s + steps * step_s + flops / GEMM rate + traffic / stream rate + randoms *
+random_s + plots * plot_s``, with per-unit costs measured by ``mlptheory cost --calibrate``
+(written to ``cost_calibration.json`` beside this module, with the machine, date and load of
+the measurement). Time on one GPU: the same FLOPs at :data:`GPU_FRACTION` of the H200's peak,
+the traffic at :data:`GPU_BANDWIDTH_FRACTION` of its memory bandwidth, a kernel launch per op
+(:data:`GPU_OP_S`), numpy draws and plots as on the CPU -- stated assumptions, until a GPU
+measurement replaces them.
 
 The terms of each paper's tables live in ``mlptheory.papers.<paper>.work`` (``WORK``: compute
 function -> work function), beside its plan.
@@ -34,7 +38,7 @@ import os
 import platform
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from .datasets import dataset_info
@@ -51,9 +55,14 @@ CALIBRATION_FILE = Path(__file__).with_name("cost_calibration.json")
 GPU_NAME = "NVIDIA H200"
 GPU_PEAK = {"float64": 67e12, "float32": 67e12}
 GPU_FRACTION = 0.25
+GPU_BANDWIDTH = 4.8e12    # bytes/s of HBM3e (data sheet)
+GPU_BANDWIDTH_FRACTION = 0.5
 GPU_OP_S = 20e-6          # one small CUDA op: launch plus Python, per op
 GPU_START_S = 5.0         # CUDA context on top of a job's start
 BYTES = {"float64": 8, "float32": 4}
+# passes over the parameters of one optimizer update (reads + writes of weights, gradients and
+# the optimizer's slots); SGD with momentum adds two, which the requests' costs leave out
+UPDATE_PASSES = {"gd": 3, "sgd": 3, "rmsprop": 5, "adam": 7, "nadam": 7}
 
 
 # ----- work ------------------------------------------------------------------------------------
@@ -67,6 +76,7 @@ class Work:
     steps: float = 0.0
     randoms: float = 0.0
     plots: float = 0.0
+    traffic: float = 0.0
     mem: float = 0.0
 
     def __add__(self, other: Work) -> Work:
@@ -84,7 +94,7 @@ class Work:
 
 
 def astuple_(w: Work) -> tuple:
-    return (w.flops64, w.flops32, w.ops, w.steps, w.randoms, w.plots, w.mem)
+    return (w.flops64, w.flops32, w.ops, w.steps, w.randoms, w.plots, w.traffic, w.mem)
 
 
 def flops(dtype: str, n: float) -> Work:
@@ -149,17 +159,17 @@ def training_work(spec: NetworkSpec, members: int, n_data: int, batch: int, step
                   optimizer: str = "gd", n_eval: int = 0, evals: int = 0) -> Work:
     """``steps`` steps of an ensemble of ``members`` networks (one batched EnsembleMLP): the
     matrix products of forward and backward at batch ``batch``, the optimizer's element-wise
-    update (Adam-like: ~12 FLOPs per parameter, GD 2), one op per layer per step; ``evals``
-    forward passes on ``n_eval`` points."""
-    per_param = 2.0 if optimizer in ("gd", "sgd") else 12.0
-    per_step = members * (mlp_flops(spec.widths, batch) + per_param * spec.n_params)
+    update as memory traffic (:data:`UPDATE_PASSES` over the parameters), one op per layer per
+    step; ``evals`` forward passes on ``n_eval`` points."""
+    per_step = members * mlp_flops(spec.widths, batch)
     size = BYTES[spec.dtype]
+    traffic = steps * members * spec.n_params * size * UPDATE_PASSES[optimizer]
     state = 2 if optimizer in ("gd", "sgd") else 4  # weights + grads (+ two moments)
     mem = (members * spec.n_params * size * state + n_data * spec.input_dim * size
            + 3 * members * batch * sum(spec.widths) * size)
     return (flops(spec.dtype, steps * per_step
                   + evals * members * mlp_flops(spec.widths, n_eval, backward=False))
-            + Work(ops=(steps + evals) * spec.n_layers, steps=steps, mem=mem)
+            + Work(ops=(steps + evals) * spec.n_layers, steps=steps, traffic=traffic, mem=mem)
             + init_work(spec, members))
 
 
@@ -296,12 +306,14 @@ class Calibration:
     gflops32: float
     random_s: float
     plot_s: float
+    stream_gbs: float
     measured: dict = field(default_factory=dict)
 
     def cpu_seconds(self, work: Work, threads: int = 1, start: bool = True) -> float:
         """Estimated seconds of ``work`` on this CPU (GEMM FLOPs scale with ``threads``)."""
         return ((self.job_s if start else 0.0) + work.ops * self.op_s + work.steps * self.step_s
                 + (work.flops64 / self.gflops64 + work.flops32 / self.gflops32) / 1e9 / threads
+                + work.traffic / (self.stream_gbs * 1e9)
                 + work.randoms * self.random_s + work.plots * self.plot_s)
 
     def gpu_seconds(self, work: Work) -> float:
@@ -311,6 +323,7 @@ class Calibration:
         return (self.job_s + GPU_START_S + (work.ops + work.steps) * GPU_OP_S
                 + work.flops64 / (GPU_FRACTION * GPU_PEAK["float64"])
                 + work.flops32 / (GPU_FRACTION * GPU_PEAK["float32"])
+                + work.traffic / (GPU_BANDWIDTH_FRACTION * GPU_BANDWIDTH)
                 + work.randoms * self.random_s + work.plots * self.plot_s)
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
@@ -322,7 +335,13 @@ class Calibration:
         if not path.is_file():
             raise FileNotFoundError(f"no cost calibration at {path}; measure this machine's "
                                     "per-unit costs with: mlptheory cost --calibrate --write")
-        return cls(**json.loads(path.read_text()))
+        values = json.loads(path.read_text())
+        missing = [f.name for f in fields(cls) if f.name not in values and f.name != "measured"]
+        if missing:
+            raise ValueError(f"{path}: the cost calibration lacks {', '.join(missing)} (written "
+                             "by an older version); re-measure with: mlptheory cost --calibrate "
+                             "--write")
+        return cls(**values)
 
 
 def calibrate(repeats: int = 3) -> Calibration:
@@ -377,6 +396,15 @@ def calibrate(repeats: int = 3) -> Calibration:
         t = best(lambda a=a, b=b: [torch.bmm(a, b) for _ in range(10)])
         rates[dtype] = 10 * 2 * 10 * 128 * 512 * 512 / t / 1e9
 
+    # memory traffic: a fused Adam step over 8M float32 parameters (weights, gradients and
+    # moments: 128 MB, beyond the caches), UPDATE_PASSES["adam"] passes of 4 bytes each
+    n_stream = 8 * 2**20
+    param = torch.nn.Parameter(torch.zeros(n_stream))
+    param.grad = torch.full_like(param, 1e-3)
+    adam = torch.optim.Adam([param], lr=1e-3, fused=True)
+    adam.step()
+    stream_gbs = UPDATE_PASSES["adam"] * 4 * n_stream / best(adam.step) / 1e9
+
     # per step and per layer: full-batch GD of tiny networks (no FLOPs to speak of), 2 depths
     def step_time(depth, steps=300):
         spec = NetworkSpec(4, (4,) * depth, 2, dtype="float64")
@@ -400,6 +428,7 @@ def calibrate(repeats: int = 3) -> Calibration:
     return Calibration(
         job_s=round(job_s, 3), op_s=op_s, step_s=step_s, gflops64=round(rates[torch.float64], 2),
         gflops32=round(rates[torch.float32], 2), random_s=random_s, plot_s=round(plot_s, 3),
+        stream_gbs=round(stream_gbs, 2),
         measured={"host": platform.node(), "cpu": _cpu_name(), "torch": torch.__version__,
                   "threads": 1, "date": time.strftime("%Y-%m-%d %H:%M"),
                   "loadavg_1min": load[0], "command": "mlptheory cost --calibrate --write"})
@@ -534,8 +563,9 @@ def report_lines(config: dict, wanted: Iterable[str] = (), cores: int = 2,
               f"CPU: {total.cpu_s / 3600:.2f} core-hours; on {cores} core(s) of this machine "
               f"about {human_time(total.wall_s)} wall time (jobs of 1 thread side by side).",
               f"GPU: about {human_time(total.gpu_s)} on one {GPU_NAME} (FLOPs at "
-              f"{GPU_FRACTION:.0%} of its peak, {GPU_OP_S * 1e6:.0f} us per op: an assumption "
-              "until a GPU measurement replaces it).",
+              f"{GPU_FRACTION:.0%} of its peak, memory traffic at {GPU_BANDWIDTH_FRACTION:.0%} "
+              f"of its bandwidth, {GPU_OP_S * 1e6:.0f} us per op: an assumption until a GPU "
+              "measurement replaces it).",
               f"Per-unit CPU costs: {CALIBRATION_FILE.name}, measured "
               f"{cal.measured.get('date', '?')} on {cal.measured.get('host', '?')} "
               f"(1-min load {float(cal.measured.get('loadavg_1min', math.nan)):.2f}); "
