@@ -86,6 +86,11 @@ def test_ensemble_equals_separate_torch_optim(case, loss):
     model = EnsembleMLP(spec, seeds=SEEDS)
     result = train(model, x, y, cfg, order_seeds=ORDER_SEEDS)
     assert result.status == ["max_steps"] * 3
+    assert_members_equal_separate_runs(model, result, spec, x, y, cfg)
+
+
+def assert_members_equal_separate_runs(model, result, spec, x, y, cfg):
+    """Every member's losses and weights equal :func:`reference_run` of its seeds."""
     for e, (seed, order_seed) in enumerate(zip(SEEDS, ORDER_SEEDS, strict=True)):
         ref_params, ref_losses = reference_run(spec, seed, order_seed, x, y, cfg)
         np.testing.assert_allclose(result.losses[:, e], ref_losses, rtol=1e-10, atol=1e-12)
@@ -378,12 +383,7 @@ def test_member_blocked_adam_equals_separate_torch_optim(monkeypatch):
     trainer = Trainer(model, x, y, cfg, order_seeds=ORDER_SEEDS)
     result = trainer.run()
     assert sorted(trainer.optimizer._buffers) == [0, 1, 2]
-    for e, (seed, order_seed) in enumerate(zip(SEEDS, ORDER_SEEDS, strict=True)):
-        ref_params, ref_losses = reference_run(spec, seed, order_seed, x, y, cfg)
-        np.testing.assert_allclose(result.losses[:, e], ref_losses, rtol=1e-10, atol=1e-12)
-        for (w, b), (rw, rb) in zip(model.member(e).to_params(), ref_params, strict=True):
-            np.testing.assert_allclose(w.numpy(), rw.numpy(), rtol=0, atol=1e-10)
-            np.testing.assert_allclose(b.numpy(), rb.numpy(), rtol=0, atol=1e-10)
+    assert_members_equal_separate_runs(model, result, spec, x, y, cfg)
 
 
 def test_member_blocked_layers_are_the_large_adam_weights_on_cpu():
