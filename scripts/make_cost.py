@@ -1,7 +1,10 @@
 """results/cost.csv and .rst: wall time and peak memory per target of this run (the jobs'
 benchmark files, results/benchmarks/), beside the cost model's estimate (mlptheory.cost)."""
 
-from mlptheory.cost import measured_rows, write_cost_table
+import pandas as pd
+
+from mlptheory.cost import cost_rst, measured_rows
+from mlptheory.figures import write_csv, write_text
 from mlptheory.scripting import run_rule
 
 
@@ -11,7 +14,8 @@ def main(smk, log):
         log.info("%s: %d of %d job(s) measured, %.1f s, peak %.0f MB (estimated %.1f s)",
                  r["target"], r["measured_jobs"], r["jobs"], r["wall_s"], r["peak_mem_mb"],
                  r["estimated_cpu_s"])
-    write_cost_table(rows, smk.output.csv, smk.output.rst)
+    write_csv(pd.DataFrame(rows), smk.output.csv)
+    write_text(cost_rst(rows), smk.output.rst)
 
 
 run_rule(snakemake, main)

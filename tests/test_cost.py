@@ -189,3 +189,18 @@ def test_calibration_round_trips(tmp_path):
     assert dataclasses.replace(CAL, job_s=0.0).cpu_seconds(training_work(
         NetworkSpec(4, (4,), 1), 1, 4, 4, 10)) > 0
 
+
+
+def test_cost_rst_is_a_valid_table_of_every_row():
+    from docutils.core import publish_parts
+
+    from mlptheory.cost import cost_rst
+
+    rows = [{"target": "seleznova2021/fig1_ntk_variance_relu", "jobs": 5, "measured_jobs": 5,
+             "wall_s": 15.86, "peak_mem_mb": 372.2, "estimated_cpu_s": 12.7},
+            {"target": "total (every job once)", "jobs": 111, "measured_jobs": 0,
+             "wall_s": 0.0, "peak_mem_mb": math.nan, "estimated_cpu_s": 1354.9}]
+    html = publish_parts(cost_rst(rows), writer_name="html",
+                         settings_overrides={"report_level": 1, "halt_level": 5})["body"]
+    assert "system-message" not in html and html.count("<tr") == 3
+    assert "5 (5)" in html and "372 MB" in html and "n/a" in html and "23 min" in html

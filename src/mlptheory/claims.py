@@ -170,15 +170,11 @@ def markdown(rows: list[dict]) -> str:
 
 def rst_table(rows: list[dict]) -> str:
     """The claims as a reStructuredText list-table (the report's "Does it reproduce?")."""
-    out = [".. list-table::", "   :header-rows: 1", "   :widths: 10 8 40 10 10 12", "",
-           "   * - paper", "     - id", "     - claim (reference)", "     - measured",
-           "     - expected", "     - verdict"]
-    for r in rows:
-        claim = f"{r['claim']} ({r['reference']}); {r['quantity']}"
-        cells = (r["paper"], r["claim_id"], claim, fmt_value(r["measured"]) or "n/a",
-                 r["expected"], r["verdict"].replace("_", " "))
-        for i, cell in enumerate(cells):
-            text = str(cell).replace("\n", " ").replace("*", "\\*").replace("`", "'")
-            text = text.replace("|", "\\|")
-            out.append(("   * - " if i == 0 else "     - ") + text)
-    return "\n".join(out) + "\n"
+    from .rst import list_table
+
+    return list_table(
+        ("paper", "id", "claim (reference)", "measured", "expected", "verdict"),
+        [(r["paper"], r["claim_id"], f"{r['claim']} ({r['reference']}); {r['quantity']}",
+          fmt_value(r["measured"]) or "n/a", r["expected"], r["verdict"].replace("_", " "))
+         for r in rows],
+        widths=(10, 8, 40, 10, 10, 12))

@@ -623,47 +623,34 @@ def read_benchmark(path: Path | str, time_column: str = "s") -> tuple[float, flo
 
 def measured_rows(config: dict, root: Path | str = ".", cal: Calibration | None = None
                   ) -> list[dict]:
-    """Per target of ``config`` (and ``claims``): the wall time summed over the jobs it needs
-    and the largest peak memory among them, from ``results/benchmarks/`` under ``root``, beside
-    the estimate (CPU, one core). Jobs without a benchmark file (built by an earlier run) are
-    counted in ``jobs`` but not in ``measured_jobs``."""
+    """Per target of ``config`` (and ``claims``), and for every job once: the wall time summed
+    over the jobs it needs and the largest peak memory among them, from
+    ``results/benchmarks/`` under ``root``, beside the estimate (CPU, one core). Jobs without a
+    benchmark file (built by an earlier run) are counted in ``jobs`` but not in
+    ``measured_jobs``."""
     cal = cal or Calibration.load()
     jobs, targets = plan_jobs(config)
-    rows = []
-    for name, ids in targets.items():
-        found = {j: read_benchmark(Path(root) / jobs[j].benchmark) for j in ids}
-        got = [v for v in found.values() if v is not None]
-        rows.append({"target": name, "jobs": len(ids), "measured_jobs": len(got),
-                     "wall_s": round(sum(v[0] for v in got), 2),
-                     "peak_mem_mb": round(max((v[1] for v in got), default=math.nan), 1),
-                     "estimated_cpu_s": round(estimate(jobs, ids, cal).cpu_s, 1)})
-    every = list(jobs)
-    got = [v for v in (read_benchmark(Path(root) / jobs[j].benchmark) for j in every) if v]
-    rows.append({"target": "total (every job once)", "jobs": len(every),
-                 "measured_jobs": len(got), "wall_s": round(sum(v[0] for v in got), 2),
-                 "peak_mem_mb": round(max((v[1] for v in got), default=math.nan), 1),
-                 "estimated_cpu_s": round(estimate(jobs, every, cal).cpu_s, 1)})
-    return rows
+
+    def row(name: str, ids: list[str]) -> dict:
+        got = [v for v in (read_benchmark(Path(root) / jobs[j].benchmark) for j in ids) if v]
+        return {"target": name, "jobs": len(ids), "measured_jobs": len(got),
+                "wall_s": round(sum(v[0] for v in got), 2),
+                "peak_mem_mb": round(max((v[1] for v in got), default=math.nan), 1),
+                "estimated_cpu_s": round(estimate(jobs, ids, cal).cpu_s, 1)}
+
+    return ([row(name, ids) for name, ids in targets.items()]
+            + [row("total (every job once)", list(jobs))])
 
 
-def write_cost_table(rows: list[dict], csv_path: Path | str, rst_path: Path | str) -> None:
-    """``results/cost.csv`` and the report's ``results/cost.rst`` (a list table)."""
-    import csv
+def cost_rst(rows: list[dict]) -> str:
+    """The report's ``results/cost.rst``: :func:`measured_rows` as a list table."""
+    from .rst import list_table
 
-    with open(csv_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    head = ["target", "jobs (measured)", "wall time", "peak memory", "estimated (CPU)"]
-    lines = [".. list-table::", "   :header-rows: 1", ""]
-    for cells in [head] + [[r["target"], f"{r['jobs']} ({r['measured_jobs']})",
-                            human_time(r["wall_s"]),
-                            "n/a" if math.isnan(r["peak_mem_mb"]) else
-                            f"{r['peak_mem_mb']:.0f} MB", human_time(r["estimated_cpu_s"])]
-                           for r in rows]:
-        lines.append(f"   * - {cells[0]}")
-        lines += [f"     - {c}" for c in cells[1:]]
-    Path(rst_path).write_text("\n".join(lines) + "\n")
+    return list_table(
+        ("target", "jobs (measured)", "wall time", "peak memory", "estimated (CPU)"),
+        [(r["target"], f"{r['jobs']} ({r['measured_jobs']})", human_time(r["wall_s"]),
+          "n/a" if math.isnan(r["peak_mem_mb"]) else f"{r['peak_mem_mb']:.0f} MB",
+          human_time(r["estimated_cpu_s"])) for r in rows])
 
 
 # ----- Snakemake's onstart summary ---------------------------------------------------------------
