@@ -12,6 +12,7 @@ damaged one is named with the command that rebuilds it.
 from __future__ import annotations
 
 import errno
+import glob
 import io
 import os
 import tempfile
@@ -35,6 +36,16 @@ def _no_space(err: BaseException) -> bool:
     return False
 
 
+TMP_SUFFIX = ".tmp"
+
+
+def leftover_temporaries(path) -> list[Path]:
+    """Temporary files of :func:`atomic_output` for ``path`` that an interrupted write (a
+    killed process) left behind: ``.<name>.<random>.tmp`` beside it."""
+    path = Path(path)
+    return sorted(path.parent.glob(f".{glob.escape(path.name)}.*{TMP_SUFFIX}"))
+
+
 @contextmanager
 def atomic_output(path, keep_previous: str = "the previous version of it, if any, is unchanged"):
     """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically.
@@ -45,7 +56,7 @@ def atomic_output(path, keep_previous: str = "the previous version of it, if any
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     umask = os.umask(0)

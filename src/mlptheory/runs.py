@@ -51,7 +51,7 @@ import torch
 from .checks import reject_unknown_keys
 from .download import set_aside
 from .errors import DamagedFile, rebuild_command
-from .files import checksummed, read_h5, write_h5
+from .files import checksummed, leftover_temporaries, read_h5, write_h5
 from .models import EnsembleMLP, init_params, torch_dtype
 from .params import stack
 from .provenance import provenance
@@ -382,10 +382,10 @@ def train_to_file(
 
     partial = partial_path(out_path)
     # temporary files of writes that a kill interrupted (this job is their only writer)
-    for name in (out_path.name, partial.name):
-        for tmp in out_path.parent.glob(f".{name}.*.tmp"):
-            log.info("removing %s, left by an interrupted write", tmp)
-            tmp.unlink()
+    # (the out file's pattern also matches the partial's temporaries: each one once)
+    for tmp in sorted({*leftover_temporaries(out_path), *leftover_temporaries(partial)}):
+        log.info("removing %s, left by an interrupted write", tmp)
+        tmp.unlink()
     if partial.exists():
         resume = _resume_state(partial, digest, log)
         if resume is not None:
