@@ -89,7 +89,7 @@ def smoke_workflow(tmp_path_factory) -> Path:
 def merged_config(root: Path, *overlays: str) -> dict:
     """``config.yaml`` of ``root`` with the overlay files (paths relative to ``root``) merged in
     key by key, as Snakemake merges ``--configfile`` overlays."""
-    from mlptheory.cost import merge_configs
+    from mlptheory.checks import merge_configs
 
     return merge_configs([root / path for path in overlays], root)
 

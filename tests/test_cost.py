@@ -10,9 +10,9 @@ import torch
 from conftest import REPO
 from torch.utils.flop_counter import FlopCounterMode
 
+from mlptheory.checks import load_config
 from mlptheory.cost import (
     Calibration,
-    load_config,
     measured_rows,
     plan_jobs,
     read_benchmark,

@@ -20,7 +20,7 @@ HEAVY = ("torch", "scipy", "pandas", "matplotlib")
 def plan_config(workdir, *overlays) -> dict:
     """The configuration Snakemake builds from config.yaml and ``--configfile`` overlays
     (merged key by key, then validated with the schema's defaults filled in)."""
-    from mlptheory.cost import load_config
+    from mlptheory.checks import load_config
 
     return load_config([workdir / path for path in overlays], workdir)
 

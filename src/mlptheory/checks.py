@@ -1,8 +1,10 @@
-"""Validation helpers shared by the config objects (torch-free)."""
+"""Validation helpers shared by the config objects, and the workflow's configuration as
+Snakemake builds it from ``config.yaml`` and ``--configfile`` overlays (torch-free)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from .errors import BadInput
 
@@ -34,3 +36,35 @@ def reject_nan(data, where: str = "config") -> None:
     elif isinstance(data, float) and data != data:
         raise BadInput(f"{where} is NaN; expected a number (check the value in your "
                        "config.yaml or --configfile/--config overlays)")
+
+
+def merge_configs(configfiles: Iterable[str | Path], workdir: str | Path = ".") -> dict:
+    """``config.yaml`` of ``workdir`` with each ``--configfile`` merged in key by key, as
+    Snakemake merges overlays (not validated)."""
+    import yaml
+
+    workdir = Path(workdir)
+
+    def merge(base, overlay):
+        for key, value in overlay.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                merge(base[key], value)
+            else:
+                base[key] = value
+        return base
+
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    for path in configfiles:
+        if Path(path).resolve() != (workdir / "config.yaml").resolve():
+            merge(config, yaml.safe_load(Path(path).read_text()) or {})
+    return config
+
+
+def load_config(configfiles: Iterable[str | Path], workdir: str | Path = ".") -> dict:
+    """The configuration Snakemake builds (:func:`merge_configs`), validated with the schema's
+    defaults filled in."""
+    from snakemake.utils import validate
+
+    config = merge_configs(configfiles, workdir)
+    validate(config, str(Path(workdir) / "schemas" / "config.schema.yaml"))
+    return config

@@ -41,6 +41,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from .checks import load_config
 from .datasets import dataset_info
 from .registry import Plan, run_file
 from .run_request import RunRequest
@@ -572,38 +573,6 @@ def report_lines(config: dict, wanted: Iterable[str] = (), cores: int = 2,
               "remeasure with "
               "`mlptheory cost --calibrate --write`."]
     return lines
-
-
-def merge_configs(configfiles: Iterable[str | Path], workdir: str | Path = ".") -> dict:
-    """``config.yaml`` of ``workdir`` with each ``--configfile`` merged in key by key, as
-    Snakemake merges overlays (not validated)."""
-    import yaml
-
-    workdir = Path(workdir)
-
-    def merge(base, overlay):
-        for key, value in overlay.items():
-            if isinstance(value, dict) and isinstance(base.get(key), dict):
-                merge(base[key], value)
-            else:
-                base[key] = value
-        return base
-
-    config = yaml.safe_load((workdir / "config.yaml").read_text())
-    for path in configfiles:
-        if Path(path).resolve() != (workdir / "config.yaml").resolve():
-            merge(config, yaml.safe_load(Path(path).read_text()) or {})
-    return config
-
-
-def load_config(configfiles: Iterable[str | Path], workdir: str | Path = ".") -> dict:
-    """The configuration Snakemake builds (:func:`merge_configs`), validated with the schema's
-    defaults filled in."""
-    from snakemake.utils import validate
-
-    config = merge_configs(configfiles, workdir)
-    validate(config, str(Path(workdir) / "schemas" / "config.schema.yaml"))
-    return config
 
 
 # ----- what a run cost (Snakemake's benchmark files) --------------------------------------------

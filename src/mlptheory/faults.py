@@ -407,8 +407,7 @@ def bad_config(c: Campaign, max_trials: int | None = None) -> Tally:
     import jsonschema
     import yaml
 
-    from .checks import reject_nan
-    from .cost import merge_configs
+    from .checks import merge_configs, reject_nan
     from .errors import BadInput
 
     tally = Tally("bad_config")
