@@ -41,7 +41,7 @@ import torch
 from .archives import read_mnist
 from .cost import mlp_flops
 from .datasets import DATASETS
-from .models import MLP, EnsembleMLP
+from .models import MLP, EnsembleMLP, torch_dtype
 from .seeding import derive_seeds
 from .spec import NetworkSpec
 from .training import TrainConfig, Trainer, make_optimizer, resolve_device
@@ -181,9 +181,8 @@ def step_gemm_flops(widths, members: int, batch: int) -> float:
 
 
 def gemm_peak(members: int, size: int, dtype, device, repeats: int = 5) -> float:
-    """Measured GFLOP/s of ``torch.bmm`` on ``[members, size, size]`` operands (the batched-GEMM
-    peak of this device and thread count at the ensemble's batch of matrices), best of
-    ``repeats``."""
+    """Measured GFLOP/s of ``torch.bmm`` on ``[members, size, size]`` operands on this device and
+    thread count, best of ``repeats``."""
     a = torch.randn(members, size, size, dtype=dtype, device=device)
     b = torch.randn(members, size, size, dtype=dtype, device=device)
     out = torch.empty_like(a)
@@ -236,10 +235,12 @@ def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = 
     :func:`gemm_peak` on the same device and threads; prints where the step's time goes and
     returns the fraction.
 
-    Printed: the fraction; the step split into its matrix products run bare
-    (:func:`step_gemm_seconds`), the optimizer update alone (:func:`optimizer_update_seconds`)
-    and the rest; the ceiling of the fraction if every matrix product ran at the peak and the
-    rest of the step stayed as measured; and, where :func:`~mlptheory.training.
+    The peak is the best of :func:`gemm_peak` at the ensemble's own matrix size and at
+    ``PEAK_BATCH x PEAK_SIZE^3``. Printed: the fraction; the step's matrix products run bare
+    (:func:`step_gemm_seconds`) and the optimizer update alone
+    (:func:`optimizer_update_seconds`); the ceiling of the fraction if every matrix product
+    ran at the peak with only that update besides (on one thread they do not overlap); and,
+    where :func:`~mlptheory.training.
     member_blocked_layers` applies, the step with that update against the stacked
     ``torch.optim`` update (timed in alternating chunks of ``chunk`` steps).
     """
@@ -249,7 +250,7 @@ def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = 
     widths, members, batch = tuple(s["widths"]), int(s["members"]), int(s["batch"])
     spec = NetworkSpec(widths[0], widths[1:-1], widths[-1], activation=s["activation"],
                        dtype=s["dtype"], init="glorot_uniform", bias_init="zeros")
-    dtype = torch.float64 if s["dtype"] == "float64" else torch.float32
+    dtype = torch_dtype(s["dtype"])
     n = batch * 8 if s["optimizer"] != "gd" else batch
     rng = np.random.default_rng(0)
     x = torch.as_tensor(rng.random((n, widths[0])), dtype=dtype, device=dev)

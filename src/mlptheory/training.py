@@ -104,16 +104,16 @@ class EnsembleBackprop:
     sum_i g_z``, with ``g_z = dL/dz^l`` from :func:`~mlptheory.models.backprop_deltas`.
     """
 
-    def __init__(self, model: EnsembleMLP):
+    def __init__(self, model: EnsembleMLP, defer: set[int] = frozenset()):
         self.model = model
         self.spec = model.spec
         # parameters keep requires_grad, so checkpoint callbacks may use autograd (e.g. an
         # empirical NTK); every step overwrites these .grad buffers completely
         for p in model.parameters():
             p.grad = torch.zeros_like(p)
-        # layers whose weight gradient is left to :meth:`member_weight_grad` (see
-        # :class:`MemberBlockedAdam`), and the factors ``(g_z, h^{l-1})`` of the last call
-        self.defer: set[int] = set()
+        # layers whose weight gradient is left to :meth:`member_weight_grad` (the member-blocked
+        # Adam of :class:`MaskedOptimizer`), and the factors ``(g_z, h^{l-1})`` of the last call
+        self.defer = set(defer)
         self.factors: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
     @torch.no_grad()
@@ -399,15 +399,10 @@ class MaskedOptimizer:
         """``{layer: weight}`` to update member by member at this step (empty: none)."""
         if self.backprop is None or not self.backprop.factors:
             return {}
+        # which layers qualify (CPU, fused torch.optim.Adam) was decided by
+        # member_blocked_layers when the Trainer built the backprop
         weights = {layer: self.backprop.model.weights[layer] for layer in self.backprop.factors}
-        opt = self.optimizer
-        if len(opt.param_groups) != 1 or not isinstance(opt, torch.optim.Adam):
-            return {}
-        group = opt.param_groups[0]
-        if (not group.get("fused") or group.get("amsgrad") or group.get("differentiable")
-                or group.get("decoupled_weight_decay") or torch.is_tensor(group["lr"])):
-            return {}
-        if not all(opt.state.get(p) for p in weights.values()):
+        if not all(self.optimizer.state.get(p) for p in weights.values()):
             return {}  # first step: torch.optim creates its state
         return weights
 
@@ -509,9 +504,8 @@ class Trainer:
         elif len(order_seeds) != self.n_members:
             raise ValueError(f"{len(order_seeds)} order seeds for {self.n_members} members")
         self.order = BatchOrder(x, y, config.batch_size, config.drop_last, order_seeds)
-        self.backprop = EnsembleBackprop(model)
-        if member_blocked:
-            self.backprop.defer = member_blocked_layers(model, config, x.device)
+        self.backprop = EnsembleBackprop(
+            model, member_blocked_layers(model, config, x.device) if member_blocked else set())
         self.params = list(model.parameters())
         self.optimizer = MaskedOptimizer(
             make_optimizer(self.params, config, x.device, self.n_members), self.params,

@@ -4,7 +4,7 @@ The autoencoder runs are costed from their requests (:func:`mlptheory.cost.run_w
 
 from __future__ import annotations
 
-from ...cost import Work, flops
+from ...cost import Work, flops, layer_pairs
 from ...run_request import RunRequest
 from ...train_config import checkpoint_schedule
 
@@ -31,11 +31,8 @@ def kernel_table(params, inputs, runs, cfg) -> Work:
     widths = req.spec.widths
     pairs = params["pairs"]
     depth = len(widths) - 1
-    # layer l alone: 2 sides x pairs x fan_in x fan_out; "full": every layer
-    per_kind = sum(2.0 * 2 * pairs * a * b for a, b in zip(widths[:-1], widths[1:],
-                                                            strict=True))
-    per_kind += sum(2.0 * 2 * pairs * a * b for a, b in zip(widths[:-1], widths[1:],
-                                                            strict=True))
+    # each layer alone (2 sides x pairs x fan_in x fan_out), then "full": every layer again
+    per_kind = 2 * sum(2.0 * 2 * pairs * a * b for a, b in layer_pairs(widths))
     count = len(checkpoint_schedule(req.train)) * len(req.seeds) * len(params["inputs"])
     return (flops("float64", count * per_kind)
             + Work(ops=count * (depth + 1) * 30.0,
