@@ -86,6 +86,19 @@ def smoke_workflow(tmp_path_factory) -> Path:
     return wd
 
 
+# the --configfile overlays of each scale (paths relative to the repository)
+OVERLAYS = {"paper": [], "quick": ["configs/quick.yaml"],
+            "smoke": ["configs/quick.yaml", "tests/smoke.yaml"]}
+
+
+def rst_to_html(rst: str) -> str:
+    """The HTML body docutils makes of ``rst``, with every system message (even infos) in it."""
+    from docutils.core import publish_parts
+
+    return publish_parts(rst, writer_name="html",
+                         settings_overrides={"report_level": 1, "halt_level": 5})["body"]
+
+
 def merged_config(root: Path, *overlays: str) -> dict:
     """``config.yaml`` of ``root`` with the overlay files (paths relative to ``root``) merged in
     key by key, as Snakemake merges ``--configfile`` overlays."""

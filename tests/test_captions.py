@@ -7,12 +7,9 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from conftest import REPO, merged_config
-from docutils.core import publish_parts
+from conftest import OVERLAYS, REPO, merged_config, rst_to_html
 from jinja2 import Environment
 
-CONFIGS = {"paper": [], "quick": ["configs/quick.yaml"], "smoke": ["configs/quick.yaml",
-                                                                   "tests/smoke.yaml"]}
 PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
 
 
@@ -33,15 +30,14 @@ def render(text, config, **wildcards):
     snakemake = SimpleNamespace(config=config, wildcards=SimpleNamespace(**wildcards))
     rst = Environment(trim_blocks=True, lstrip_blocks=True).from_string(text).render(
         snakemake=snakemake)
-    html = publish_parts(rst, writer_name="html",
-                         settings_overrides={"report_level": 1, "halt_level": 5})["body"]
+    html = rst_to_html(rst)
     return rst, html
 
 
-@pytest.mark.parametrize("scale", CONFIGS)
+@pytest.mark.parametrize("scale", OVERLAYS)
 @pytest.mark.parametrize("paper", PAPERS)
 def test_caption_blocks_are_valid_rst_for_people(paper, scale):
-    config = merged(CONFIGS[scale])
+    config = merged(OVERLAYS[scale])
     text = (REPO / "report" / "captions" / f"{paper}.rst").read_text()
     problems = []
     for name in registered(paper, config):
@@ -61,13 +57,12 @@ def test_caption_blocks_are_valid_rst_for_people(paper, scale):
 
 
 def test_claims_caption_and_workflow_description_are_valid_rst():
-    config = merged(CONFIGS["quick"])
+    config = merged(OVERLAYS["quick"])
     for path in ("report/captions/claims.rst", "report/workflow.rst"):
         text = (REPO / path).read_text()
         env = Environment(trim_blocks=True, lstrip_blocks=True)
         rst = env.from_string(text).render(snakemake=SimpleNamespace(config=config), files=[])
-        html = publish_parts(rst, writer_name="html",
-                             settings_overrides={"report_level": 1, "halt_level": 5})["body"]
+        html = rst_to_html(rst)
         assert "system-message" not in html, f"{path}:\n{html}"
 
 
@@ -78,11 +73,10 @@ def test_table1_caption_shows_the_table(tmp_path, monkeypatch):
     table.write_text("matrix,basis,min,max,mean,n_pairs,n_zero\nW1,unsorted,1.5,2.5,2.0,3,0\n")
     monkeypatch.chdir(tmp_path)
     text = (REPO / "report" / "captions" / "sorensen2020_tables.rst").read_text()
-    snakemake = SimpleNamespace(config=merged(CONFIGS["quick"]),
+    snakemake = SimpleNamespace(config=merged(OVERLAYS["quick"]),
                                 wildcards=SimpleNamespace(name="table1_distances"))
     rst = Environment(trim_blocks=True, lstrip_blocks=True).from_string(text).render(
         snakemake=snakemake)
-    html = publish_parts(rst, writer_name="html",
-                         settings_overrides={"report_level": 1, "halt_level": 5})["body"]
+    html = rst_to_html(rst)
     assert "system-message" not in html, html
     assert "<table" in html and "unsorted" in html and "2.5" in html

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import merged_config
+from conftest import merged_config, rst_to_html
 
 from mlptheory.claims import (
     COLUMNS,
@@ -102,7 +102,5 @@ def test_markdown_and_rst_hold_every_row():
     md = markdown(rows)
     assert all(f"| c{i} |" in md for i in range(3)) and "a \\| b" in md
     assert "1 reproduced, 1 not_reproduced, 1 inconclusive" in md
-    from docutils.core import publish_parts
-    html = publish_parts(rst_table(rows), writer_name="html",
-                         settings_overrides={"report_level": 1, "halt_level": 5})["body"]
+    html = rst_to_html(rst_table(rows))
     assert "system-message" not in html and html.count("<tr") == 4

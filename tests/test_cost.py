@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from conftest import REPO
+from conftest import OVERLAYS, REPO, rst_to_html
 from torch.utils.flop_counter import FlopCounterMode
 
 from mlptheory.checks import load_config
@@ -25,12 +25,9 @@ from mlptheory.models import MLP, EnsembleMLP
 from mlptheory.spec import NetworkSpec
 from mlptheory.training import TrainConfig, Trainer
 
-CONFIGS = {"paper": [], "quick": ["configs/quick.yaml"],
-           "smoke": ["configs/quick.yaml", "tests/smoke.yaml"]}
-
 
 def config_of(scale):
-    return load_config([str(REPO / p) for p in CONFIGS[scale]], REPO)
+    return load_config([str(REPO / p) for p in OVERLAYS[scale]], REPO)
 
 
 def counted(fn) -> int:
@@ -130,8 +127,8 @@ def test_cost_command_prints_totals_for_paper_and_quick(capsys):
     totals = {}
     for scale in ("paper", "quick"):
         main(["cost", "--cores", "2", "--papers-only",
-              *(["--configfile", *[str(REPO / p) for p in CONFIGS[scale]]]
-                if CONFIGS[scale] else [])])
+              *(["--configfile", *[str(REPO / p) for p in OVERLAYS[scale]]]
+                if OVERLAYS[scale] else [])])
         out = capsys.readouterr().out
         total = next(line for line in out.splitlines() if line.startswith("total"))
         totals[scale] = float(out.split("CPU: ")[1].split(" core-hours")[0])
@@ -192,15 +189,12 @@ def test_calibration_round_trips(tmp_path):
 
 
 def test_cost_rst_is_a_valid_table_of_every_row():
-    from docutils.core import publish_parts
-
     from mlptheory.cost import cost_rst
 
     rows = [{"target": "seleznova2021/fig1_ntk_variance_relu", "jobs": 5, "measured_jobs": 5,
              "wall_s": 15.86, "peak_mem_mb": 372.2, "estimated_cpu_s": 12.7},
             {"target": "total (every job once)", "jobs": 111, "measured_jobs": 0,
              "wall_s": 0.0, "peak_mem_mb": math.nan, "estimated_cpu_s": 1354.9}]
-    html = publish_parts(cost_rst(rows), writer_name="html",
-                         settings_overrides={"report_level": 1, "halt_level": 5})["body"]
+    html = rst_to_html(cost_rst(rows))
     assert "system-message" not in html and html.count("<tr") == 3
     assert "5 (5)" in html and "372 MB" in html and "n/a" in html and "23 min" in html
