@@ -1,5 +1,6 @@
 # "Does it reproduce?": every claim of the papers (mlptheory.papers.<paper>.claims) measured on
-# the target CSVs it reads -> results/claims.csv, claims.md, and claims.rst (the report's table).
+# the target CSVs it reads -> results/claims.csv, claims.md, claims.rst (the report's table) and
+# claims_at_a_glance.pdf (every interval against its expected region).
 # The input function claim_sources() is in rules/common.smk.
 rule claims:
     input:
@@ -13,6 +14,12 @@ rule claims:
         ),
         md="results/claims.md",
         rst="results/claims.rst",
+        glance=report(
+            "results/claims_at_a_glance.pdf",
+            caption="../report/captions/claims_at_a_glance.rst",
+            category="Does it reproduce?",
+            labels={"figure": "claims at a glance"},
+        ),
     log:
         "results/logs/claims.log",
     benchmark:
