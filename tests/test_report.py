@@ -90,7 +90,10 @@ def test_report_is_self_contained_and_shows_every_figure(workflow_dir):
     # every caption and the description are valid reStructuredText, rendered for people
     assert "System Message" not in html and "system-message" not in html
     # "Does it reproduce?": the claims as a table in the description, Table 1 in its caption
-    assert "Does it reproduce?" in html and "S3-ordered-variance" in html
+    assert "Does it reproduce?" in html and "F2-init-arccos" in html
+    # the claims at a glance (an embedded PNG) and the reasons of the verdicts
+    assert 'alt="Claims at a glance" style="max-width:100%" src="data:image/png;base64,' in html
+    assert "reason / diagnosis" in html and "95% interval" in html
     assert "Table 1 as measured in this run" in html and "sorted_power" in html
     seed = yaml.safe_load((workflow_dir / "config.yaml").read_text())["seed"]
     assert re.search(rf"Probe figure caption, seed {seed}, marker c41d", html)
