@@ -4,12 +4,9 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
-
-
-validate(config, "../schemas/config.schema.yaml")
 
 # Jobs import the mlptheory library from this checkout, also inside --use-conda environments
 # and on cluster nodes (sbatch exports the environment).
@@ -22,15 +19,36 @@ os.environ.update(
 # The rules import mlptheory's torch-free planning modules (mlptheory.papers.<paper>.plan: runs,
 # tables and figures) from this checkout.
 sys.path.insert(0, f"{workflow.basedir}/src")
-from mlptheory.checks import reject_nan
+from mlptheory.checks import reject_nan, validate_config
 from mlptheory.claims import claim_sources as mlptheory_claim_sources
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
 
+def config_sources():
+    """(name, dict) of every configuration source, in the order Snakemake merged them:
+    config.yaml, each --configfile overlay, then --config values."""
+    import yaml
+
+    sources = [("config.yaml", yaml.safe_load(Path(workflow.basedir, "config.yaml").read_text()))]
+    for path in workflow.config_settings.configfiles or ():
+        path = Path(path)
+        if path.resolve() != Path(workflow.basedir, "config.yaml").resolve() and path.is_file():
+            name = os.path.relpath(path) if path.is_absolute() else str(path)
+            sources.append((name, yaml.safe_load(path.read_text()) or {}))
+    sources.append(("--config", dict(workflow.config_settings.config or {})))
+    return sources
+
+
 try:
+    # one line per error: the dotted key, the file it came from, what was expected and the
+    # closest valid key (the schema's defaults are filled in as snakemake.utils.validate does)
+    validate_config(config, Path(workflow.basedir, "schemas", "config.schema.yaml"),
+                    config_sources())
     reject_nan(config)  # the schema lets NaN through every numeric bound
 except BadInput as err:
-    raise WorkflowError(f"Error validating config file: {err}") from None
+    # the lines that say what to fix, without a traceback into this file
+    print(err, file=sys.stderr)
+    sys.exit(1)
 
 RAW_DIR = config["data"]["raw_dir"].rstrip("/")
 DATASETS = tuple(DATASET_INFO)

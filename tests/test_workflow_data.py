@@ -40,8 +40,30 @@ def test_config_errors_name_the_key(workflow_dir, args, overlay, name):
         args = ["--configfile", "bad.yaml"]
     result = run_snakemake(workflow_dir, "-n", "--cores", "1", *args)
     assert result.returncode != 0
-    assert "Error validating config" in result.stdout
+    assert "invalid configuration:" in result.stdout
     assert name in result.stdout
+    assert ("(in --config)" if args[0] == "--config" else "(in bad.yaml)") in result.stdout
+
+
+SNAKEMAKE_INFO = ("Using workflow specific profile", "Config file config.yaml is extended")
+
+
+@pytest.mark.parametrize(("overlay", "want"), [
+    ("seleznova2021: {ntk_variance: {widht: [10]}}",
+     "invalid configuration: seleznova2021.ntk_variance.widht (in configs/mine.yaml): unknown "
+     "key; did you mean 'widths'?"),
+    ("seleznova2021: {ntk_variance: {widths: [-10]}}",
+     "invalid configuration: seleznova2021.ntk_variance.widths[0] (in configs/mine.yaml): -10 "
+     "is less than the minimum of 1"),
+])
+def test_a_config_mistake_is_one_line_with_the_file_and_the_dotted_key(workflow_dir, overlay,
+                                                                       want):
+    (workflow_dir / "configs" / "mine.yaml").write_text(overlay + "\n")
+    result = run_snakemake(workflow_dir, "-n", "--cores", "1", "--configfile",
+                           "configs/quick.yaml", "configs/mine.yaml")
+    assert result.returncode != 0
+    lines = [line for line in result.stdout.splitlines() if not line.startswith(SNAKEMAKE_INFO)]
+    assert lines == [want], result.stdout
 
 
 @needs_mnist

@@ -95,4 +95,5 @@ def test_unregistered_run_is_a_clear_error(workflow_dir):
 def test_training_config_validated(workflow_dir, bad):
     (workflow_dir / "bad.yaml").write_text(f"training:\n  {bad}\n")
     result = run_snakemake(workflow_dir, "-n", "--cores", "1", "--configfile", "bad.yaml")
-    assert result.returncode != 0 and "Error validating config" in result.stdout
+    assert result.returncode != 0 and "invalid configuration: training." in result.stdout
+    assert "(in bad.yaml)" in result.stdout

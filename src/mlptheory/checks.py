@@ -3,7 +3,7 @@ Snakemake builds it from ``config.yaml`` and ``--configfile`` overlays (torch-fr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .errors import BadInput
@@ -68,3 +68,96 @@ def load_config(configfiles: Iterable[str | Path], workdir: str | Path = ".") ->
     config = merge_configs(configfiles, workdir)
     validate(config, str(Path(workdir) / "schemas" / "config.schema.yaml"))
     return config
+
+
+def dotted(path: Iterable) -> str:
+    """A config key path as people write it: ``seleznova2021.ntk_variance.widths[0]``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def key_source(path: Sequence, sources: Sequence[tuple[str, Mapping]]) -> str:
+    """Where the value at ``path`` came from: the last of ``sources`` (``(name, its dict)``, in
+    the order Snakemake applies them) that sets it, else the first that sets its parent."""
+    for depth in range(len(path), 0, -1):
+        for name, data in reversed(sources):
+            node = data
+            for part in path[:depth]:
+                if isinstance(node, Mapping) and part in node:
+                    node = node[part]
+                elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                    node = node[part]
+                else:
+                    break
+            else:
+                return name
+    return sources[0][0] if sources else "config"
+
+
+def _schema_at(schema: Mapping, path: Sequence, root: Mapping) -> Mapping:
+    """The subschema that describes the value at ``path`` (following ``$ref`` into ``$defs``)."""
+    node = schema
+    for part in path:
+        while "$ref" in node:
+            node = root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        if isinstance(part, int):
+            node = node.get("items", {})
+        else:
+            node = node.get("properties", {}).get(part, node.get("additionalProperties", {}))
+        if not isinstance(node, Mapping):
+            return {}
+    while "$ref" in node:
+        node = root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def config_errors(config: Mapping, schema: Mapping, sources: Sequence[tuple[str, Mapping]]
+                  ) -> list[str]:
+    """One line per schema violation of ``config``: the dotted key, the file (or ``--config``)
+    it came from, what was expected and, for an unknown key, the closest valid one.
+    ``sources`` are ``(name, dict)`` in the order they were merged."""
+    import difflib
+
+    import jsonschema
+
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    lines = []
+    for err in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.path))):
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties":
+            allowed = list(_schema_at(schema, path, schema).get("properties", {}))
+            extra = sorted(set(err.instance) - set(allowed), key=str)
+            for key in extra:
+                near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                hint = f"; did you mean '{near[0]}'?" if near else (
+                    f"; valid keys here: {', '.join(allowed)}")
+                lines.append(f"{dotted([*path, key])} (in {key_source([*path, key], sources)}):"
+                             f" unknown key{hint}")
+            continue
+        if err.validator == "required":
+            what = err.message.replace(" is a required property", "")
+            lines.append(f"{dotted(path)} (in {key_source(path, sources)}): missing key {what}")
+            continue
+        message = err.message
+        if len(message) > 160:
+            message = message[:157] + "..."
+        lines.append(f"{dotted(path)} (in {key_source(path, sources)}): {message}")
+    return lines
+
+
+def validate_config(config: dict, schema_path: str | Path,
+                    sources: Sequence[tuple[str, Mapping]]) -> None:
+    """Validate the workflow's ``config`` (defaults filled in, as Snakemake's ``validate``)
+    and raise :class:`BadInput` with one line per error (:func:`config_errors`) instead of a
+    schema dump."""
+    import yaml
+    from snakemake.utils import validate
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    errors = list(dict.fromkeys(config_errors(config, schema, sources)))
+    if errors:
+        raise BadInput("invalid configuration: " + errors[0] if len(errors) == 1 else
+                       "invalid configuration:\n  " + "\n  ".join(errors))
+    validate(config, str(schema_path))
