@@ -49,3 +49,6 @@ rule sorensen2020:
 rule lee2019:
     input:
         paper_targets("lee2019"),
+
+
+check_requested_targets(workflow.rules)

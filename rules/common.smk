@@ -19,7 +19,7 @@ os.environ.update(
 # The rules import mlptheory's torch-free planning modules (mlptheory.papers.<paper>.plan: runs,
 # tables and figures) from this checkout.
 sys.path.insert(0, f"{workflow.basedir}/src")
-from mlptheory.checks import reject_nan, validate_config
+from mlptheory.checks import nearest_names, reject_nan, requested_targets, validate_config
 from mlptheory.claims import claim_sources as mlptheory_claim_sources
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
@@ -181,3 +181,23 @@ def figure(paper, target, ext="pdf"):
 def claim_sources():
     """paper -> {target name: CSV path} of every claim target this configuration builds."""
     return mlptheory_claim_sources(PAPER_TARGETS)
+
+
+def check_requested_targets(rules):
+    """Stop with one line per requested file that no rule can build, naming the registered
+    targets nearest to it (instead of Snakemake's MissingRuleException about input functions).
+    Call it after every rule is defined."""
+    names = {rule.name for rule in rules}
+    unknown = [
+        t for t in requested_targets(sys.argv[1:])
+        if t not in names and not os.path.exists(t)
+        and not any(rule.is_producer(t) for rule in rules)
+    ]
+    for target in unknown:
+        near = nearest_names(target, [*all_targets(), *names])
+        print(f"unknown target {target}: no rule builds it"
+              + (f"; did you mean {' or '.join(near)}?" if near else "")
+              + " (every target is listed in the README, section What it reproduces)",
+              file=sys.stderr)
+    if unknown:
+        sys.exit(1)

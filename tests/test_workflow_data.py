@@ -137,3 +137,15 @@ def test_cifar10_h5_from_synthetic_archive(workflow_dir):
         np.testing.assert_array_equal(h5["test/labels"][...], expected["test"]["labels"])
         # pixel (row 5, col 9) of training image 13, blue channel, at its HWC position
         assert images[13, 5, 9, 2] == (13 * 7 + 5 * 3 + 9 * 5 + 2 * 101) % 256
+
+
+def test_a_misspelt_target_names_the_nearest_registered_ones(workflow_dir):
+    result = run_snakemake(workflow_dir, "-n", "--cores", "1", "--configfile",
+                           "configs/quick.yaml", "--",
+                           "results/seleznova2021/fig1_ntk_variance_rlu.pdf")
+    assert result.returncode != 0
+    lines = [line for line in result.stdout.splitlines() if not line.startswith(SNAKEMAKE_INFO)]
+    assert len(lines) == 1, result.stdout
+    assert lines[0].startswith("unknown target results/seleznova2021/fig1_ntk_variance_rlu.pdf:"
+                               " no rule builds it; did you mean "
+                               "results/seleznova2021/fig1_ntk_variance_relu.pdf or ")

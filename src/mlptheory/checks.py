@@ -161,3 +161,29 @@ def validate_config(config: dict, schema_path: str | Path,
         raise BadInput("invalid configuration: " + errors[0] if len(errors) == 1 else
                        "invalid configuration:\n  " + "\n  ".join(errors))
     validate(config, str(schema_path))
+
+
+def nearest_names(requested: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The ``n`` names of ``known`` closest to ``requested`` (by file name first, then path)."""
+    import difflib
+
+    known = sorted(set(known))
+    by_name = {}
+    for k in known:
+        by_name.setdefault(Path(k).name, []).append(k)
+    near = difflib.get_close_matches(Path(requested).name, list(by_name), n=n, cutoff=0.5)
+    out = [k for name in near for k in by_name[name]]
+    out += [k for k in difflib.get_close_matches(requested, known, n=n, cutoff=0.5)
+            if k not in out]
+    return out[:n]
+
+
+def requested_targets(argv: Sequence[str]) -> list[str]:
+    """The positional targets of a ``snakemake`` command line (empty where it cannot tell)."""
+    try:
+        from snakemake.cli import get_argument_parser
+
+        args, _ = get_argument_parser().parse_known_args(list(argv))
+    except (Exception, SystemExit):  # not a command line snakemake's parser reads: no check
+        return []
+    return [t for t in (getattr(args, "targets", None) or []) if isinstance(t, str)]
