@@ -19,7 +19,13 @@ os.environ.update(
 # The rules import mlptheory's torch-free planning modules (mlptheory.papers.<paper>.plan: runs,
 # tables and figures) from this checkout.
 sys.path.insert(0, f"{workflow.basedir}/src")
-from mlptheory.checks import nearest_names, reject_nan, requested_targets, validate_config
+from mlptheory.checks import (
+    command_line,
+    nearest_names,
+    reject_nan,
+    requested_targets,
+    validate_config,
+)
 from mlptheory.claims import claim_sources as mlptheory_claim_sources
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
@@ -49,6 +55,28 @@ except BadInput as err:
     # the lines that say what to fix, without a traceback into this file
     print(err, file=sys.stderr)
     sys.exit(1)
+
+# `snakemake --report` (without --report-after-run) builds the report of what exists: the
+# default target asks only for the files already built (built_only), so a partial build never
+# fails with "marked for report but does not exist". The report's first lines name the
+# configuration files; only the report reads config["report_run"].
+_COMMAND_LINE = command_line(sys.argv[1:])
+REPORT_ONLY = bool(
+    _COMMAND_LINE is not None
+    and getattr(_COMMAND_LINE, "report", None)
+    and not getattr(_COMMAND_LINE, "report_after_run", False)
+)
+if REPORT_ONLY:
+    config["report_run"] = {
+        "configfiles": ", ".join(name for name, _ in config_sources()[:-1]),
+        "config_args": " ".join(f"{k}={v}" for k, v in config_sources()[-1][1].items()),
+    }
+
+
+def built_only(files):
+    """``files``, or in `snakemake --report` only those that exist."""
+    return [f for f in files if os.path.exists(f)] if REPORT_ONLY else list(files)
+
 
 RAW_DIR = config["data"]["raw_dir"].rstrip("/")
 DATASETS = tuple(DATASET_INFO)

@@ -129,3 +129,18 @@ def test_workflow_profile_leaves_cluster_resources_alone():
     assert "slurm_partition" in slurm["default-resources"]
     for key in ("default-resources", "set-resources", "executor", "jobs", "retries"):
         assert key not in default, key
+
+
+def test_report_after_a_partial_build_shows_what_exists_and_the_scale(workflow_dir):
+    """One figure built: the README's report command succeeds and shows that figure and the
+    scale and configuration it was made at (not "marked for report but does not exist")."""
+    target = "results/seleznova2021/fig5_kappa2_vs_depth.pdf"  # needs no data and no training
+    built = run_snakemake(workflow_dir, "--cores", "1", target, *SMOKE)
+    assert built.returncode == 0, built.stdout
+    result = run_snakemake(workflow_dir, "--report", "results/report.html", *SMOKE)
+    assert result.returncode == 0, result.stdout
+    html = (workflow_dir / "results" / "report.html").read_text()
+    assert "fig5_kappa2_vs_depth.pdf" in html and "fig1_ntk_variance_relu.pdf" not in html
+    assert re.search(r"<strong>Scale:</strong> <tt class=[^>]*>smoke</tt>", html), \
+        "the scale is not on the report's first lines"
+    assert "configs/quick.yaml, smoke.yaml" in html

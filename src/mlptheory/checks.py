@@ -178,12 +178,19 @@ def nearest_names(requested: str, known: Iterable[str], n: int = 3) -> list[str]
     return out[:n]
 
 
-def requested_targets(argv: Sequence[str]) -> list[str]:
-    """The positional targets of a ``snakemake`` command line (empty where it cannot tell)."""
+def command_line(argv: Sequence[str]):
+    """The ``snakemake`` command line ``argv`` as Snakemake's own parser reads it (None where
+    it cannot read it, e.g. inside a job's own invocation)."""
     try:
         from snakemake.cli import get_argument_parser
 
         args, _ = get_argument_parser().parse_known_args(list(argv))
     except (Exception, SystemExit):  # not a command line snakemake's parser reads: no check
-        return []
+        return None
+    return args
+
+
+def requested_targets(argv: Sequence[str]) -> list[str]:
+    """The positional targets of a ``snakemake`` command line (empty where it cannot tell)."""
+    args = command_line(argv)
     return [t for t in (getattr(args, "targets", None) or []) if isinstance(t, str)]
