@@ -7,10 +7,13 @@ from mlptheory.cost import print_start_summary
 onstart:
     # --cores locally; on a cluster (--jobs / a profile) cores is None and the parallel job
     # slots are the nodes setting
+    # a local run without a GPU estimated above cpu_max_hours stops here, before its
+    # first job; a cluster executor never does
     print_start_summary(
         config,
         workflow.dag.needrun_jobs(),
         workflow.resource_settings.cores or workflow.resource_settings.nodes or 1,
+        cluster=not workflow.executor_plugin.common_settings.local_exec,
     )
 
 

@@ -13,6 +13,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from mlptheory.checks import load_config
 from mlptheory.cost import (
     Calibration,
+    RunRefused,
     measured_rows,
     plan_jobs,
     read_benchmark,
@@ -87,7 +88,7 @@ CAL = Calibration(job_s=2.0, op_s=1e-4, step_s=3e-4, gflops64=20.0, gflops32=50.
 
 
 def test_summary_before_the_first_job_suggests_quick_and_slurm_only_when_long():
-    paper = config_of("paper")
+    paper = {**config_of("paper"), "cpu_consent": True}
     jobs, _ = plan_jobs(paper)
     lines = start_summary(paper, list(jobs), 2, CAL, gpu=False)
     assert lines[0].startswith(f"mlptheory cost estimate for the {len(jobs)} job(s)")
@@ -102,6 +103,46 @@ def test_summary_before_the_first_job_suggests_quick_and_slurm_only_when_long():
     one = start_summary(smoke, ["train_run/sorensen2020/networks_0-1", "all/all"], 2, CAL,
                         gpu=False)
     assert "for the 1 job(s)" in one[0]
+
+
+def test_a_long_cpu_run_is_refused_before_its_first_job_unless_gpu_cluster_or_consent():
+    paper = config_of("paper")
+    jobs, _ = plan_jobs(paper)
+    with pytest.raises(RunRefused) as refused:
+        start_summary(paper, list(jobs), 2, CAL, gpu=False)
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith(f"Not started: the {len(jobs)} job(s)")
+    for way in ("--configfile configs/quick.yaml", "--profile profiles/slurm",
+                "--config cpu_consent=True", "cpu_max_hours = 2 h"):
+        assert way in message
+    # a GPU, a cluster executor or consent: it starts (the estimate is printed)
+    for ok in (dict(gpu=True), dict(gpu=False, cluster=True)):
+        assert start_summary(paper, list(jobs), 2, CAL, **ok)[0].startswith("mlptheory cost")
+    assert start_summary({**paper, "cpu_consent": True}, list(jobs), 2, CAL, gpu=False)
+    # the threshold is the config key: a smoke run above a tiny one is refused too
+    smoke = config_of("smoke")
+    smoke_jobs, _ = plan_jobs(smoke)
+    assert start_summary(smoke, list(smoke_jobs), 2, CAL, gpu=False)
+    with pytest.raises(RunRefused):
+        start_summary({**smoke, "cpu_max_hours": 1e-6}, list(smoke_jobs), 2, CAL, gpu=False)
+
+
+def test_a_refused_run_prints_one_line_and_exits(capsys, monkeypatch):
+    from types import SimpleNamespace
+
+    import mlptheory.cost as cost
+
+    monkeypatch.setattr(cost.Calibration, "load", staticmethod(lambda: CAL))
+    monkeypatch.setattr(cost, "gpu_visible", lambda device: False)
+    job = SimpleNamespace(rule=SimpleNamespace(name="train_run"),
+                          wildcards=["sorensen2020", "networks_0-1"])
+    smoke = {**config_of("smoke"), "cpu_max_hours": 1e-9}
+    with pytest.raises(SystemExit) as stopped:
+        cost.print_start_summary(smoke, [job], 2)
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err.startswith("Not started: the 1 job(s)")
+    cost.print_start_summary(smoke, [job], 2, cluster=True)  # never on a cluster
+    assert "mlptheory cost estimate for the 1 job(s)" in capsys.readouterr().out
 
 
 def test_start_summary_never_stops_the_run(capsys):

@@ -165,8 +165,10 @@ def test_smoke_dag_through_slurm_matches_local_run(slurm_cluster, workflow_dir, 
     edit_profile(workflow_dir)
     config = ["--configfile", "configs/quick.yaml", "smoke.yaml"]
 
-    result = run_on_slurm(workflow_dir, *config)
+    # a cpu_max_hours that refuses any local run without a GPU: never a cluster run
+    result = run_on_slurm(workflow_dir, *config, "--config", "cpu_max_hours=1e-9")
     assert result.returncode == 0, result.stdout
+    assert "Not started" not in result.stdout
     log = result.stdout
 
     jobs = executed_jobs(log)

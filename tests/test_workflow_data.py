@@ -149,3 +149,16 @@ def test_a_misspelt_target_names_the_nearest_registered_ones(workflow_dir):
     assert lines[0].startswith("unknown target results/seleznova2021/fig1_ntk_variance_rlu.pdf:"
                                " no rule builds it; did you mean "
                                "results/seleznova2021/fig1_ntk_variance_relu.pdf or ")
+
+
+def test_a_long_local_cpu_run_stops_before_its_first_job(workflow_dir):
+    """cpu_max_hours below the smoke DAG's estimate: the local run stops in onstart with one
+    line, before any job; a dry run is never stopped."""
+    args = ("--cores", "2", "--configfile", "configs/quick.yaml", "smoke.yaml",
+            "--config", "device=cpu", "cpu_max_hours=1e-9")
+    result = run_snakemake(workflow_dir, *args)
+    assert result.returncode != 0
+    refusal = [line for line in result.stdout.splitlines() if line.startswith("Not started")]
+    assert len(refusal) == 1 and "cpu_consent=True" in refusal[0], result.stdout
+    assert "Finished job" not in result.stdout and not (workflow_dir / "results").exists()
+    assert run_snakemake(workflow_dir, "-n", *args).returncode == 0

@@ -36,6 +36,7 @@ import json
 import math
 import os
 import platform
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
@@ -644,21 +645,38 @@ def gpu_visible(device: str) -> bool:
     return torch.cuda.is_available()
 
 
+class RunRefused(Exception):
+    """A local CPU run estimated above ``cpu_max_hours`` without consent (the message is
+    the one line that says the estimate and the three ways on)."""
+
+
 def start_summary(config: dict, ids: Iterable[str], cores: int, cal: Calibration | None = None,
-                  gpu: bool | None = None) -> list[str]:
+                  gpu: bool | None = None, cluster: bool = False) -> list[str]:
     """What the workflow prints before its first job: the estimate of the jobs it is about to
-    run and, without a GPU and above an hour, the quick configuration and Slurm."""
+    run and, without a GPU and above an hour, the quick configuration and Slurm. Raises
+    :class:`RunRefused` for a local run without a GPU estimated above ``cpu_max_hours``
+    unless ``cpu_consent`` is true (never on a cluster: ``cluster=True``)."""
     cal = cal or Calibration.load()
     jobs, _ = plan_jobs(config)
     ids = [j for j in ids if j in jobs]
     if not ids:
         return []
     est = estimate(jobs, ids, cal, cores)
+    max_hours = float(config.get("cpu_max_hours", 2.0))
+    gpu = gpu_visible(config.get("device", "auto")) if gpu is None else gpu
+    if (not gpu and not cluster and not config.get("cpu_consent", False)
+            and est.wall_s > 3600 * max_hours):
+        raise RunRefused(
+            f"Not started: the {len(ids)} job(s) would take about {human_time(est.wall_s)} on "
+            f"{cores} CPU core(s) with no GPU visible (more than cpu_max_hours = "
+            f"{max_hours:g} h). Ways on: a smaller scale (--configfile "
+            "configs/quick.yaml, about "
+            f"{human_time(_quick_wall(cal, cores))} here), a cluster (--profile "
+            "profiles/slurm), or consent: --config cpu_consent=True.")
     lines = [f"mlptheory cost estimate for the {len(ids)} job(s) about to run: "
              f"{est.flops / 1e12:.1f} TFLOP, about {human_time(est.wall_s)} on {cores} CPU "
              f"core(s) ({est.cpu_s / 3600:.1f} core-hours), about {human_time(est.gpu_s)} on "
              f"one {GPU_NAME} (`mlptheory cost` for the table)."]
-    gpu = gpu_visible(config.get("device", "auto")) if gpu is None else gpu
     if not gpu and est.wall_s > 3600:
         lines += [
             "No GPU visible to torch and more than an hour on this machine. It runs as asked; "
@@ -671,16 +689,22 @@ def start_summary(config: dict, ids: Iterable[str], cores: int, cal: Calibration
     return lines
 
 
-def print_start_summary(config: dict, dag_jobs, cores: int) -> None:
+def print_start_summary(config: dict, dag_jobs, cores: int, cluster: bool = False) -> None:
     """Snakemake's ``onstart`` (rules/cost.smk): print :func:`start_summary` of the jobs about
-    to run. It only informs: without a calibration file it says so and the run goes on."""
+    to run. It informs, and stops only a run the guard refuses (:class:`RunRefused`: printed,
+    then ``SystemExit(1)``): without a calibration file, or on any error of the estimate, it
+    says so and the run goes on."""
     try:
         cal = Calibration.load()
     except FileNotFoundError as missing:
         print(f"mlptheory cost estimate skipped: {missing}")
         return
     try:
-        lines = start_summary(config, needrun_ids(dag_jobs), max(1, int(cores or 1)), cal)
+        lines = start_summary(config, needrun_ids(dag_jobs), max(1, int(cores or 1)), cal,
+                              cluster=cluster)
+    except RunRefused as refused:
+        print(refused, file=sys.stderr)
+        raise SystemExit(1) from None
     except Exception as err:  # noqa: BLE001 -- informing must never stop the run asked for
         print(f"mlptheory cost estimate skipped ({type(err).__name__}: {err}); the run goes on. "
               "`mlptheory cost` prints the table.")
