@@ -274,8 +274,8 @@ def plot_barrier(frame: pd.DataFrame, sort_key: str):
         ax.set_xlabel(r"t in $(1-t)\,\theta_a + t\,\theta_b$")
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.suptitle(f"sorensen2020: linear path between two trained networks, mean and 95% "
-                 f"interval over {n_pairs} disjoint pairs (MNIST test set)")
+    fig.suptitle(f"sorensen2020: linear path between two trained networks (MNIST test set)\n"
+                 f"mean and 95% interval over {n_pairs} disjoint pairs", fontsize=11)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     return fig

@@ -136,7 +136,7 @@ def draw_networks(tables, params):
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     n = per_network["network"].nunique()
-    fig.suptitle(f"sorensen2020 Table 1 per network ({n} networks): points = networks, square "
-                 "= pairwise mean with 95% jackknife interval")
+    fig.suptitle(f"sorensen2020 Table 1 per network ({n} networks)\npoints: networks; squares: "
+                 "mean over pairs with 95% jackknife interval over networks", fontsize=11)
     fig.tight_layout()
     return fig, per_network[["network", "matrix", "basis", "min", "max", "mean", "n_zero"]]
