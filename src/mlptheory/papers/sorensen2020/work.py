@@ -77,7 +77,8 @@ def nodesort_checks(params, inputs, runs, cfg) -> Work:
     m = max(spec.hidden)
     return (_evaluate(spec, 3 * n, n_test) + _align(spec, n * (2 + 2 * params["permutations"]),
                                                     False)
-            + Work(ops=n * 8.0 * m * m, mem=n * spec.n_params * BYTES["float64"]))
+            + flops("float64", n * 4 * 4.0 * m * m)  # 4 rank concordances of m units
+            + Work(ops=n * 50.0, mem=n * spec.n_params * BYTES["float64"]))
 
 
 WORK = {
