@@ -32,11 +32,12 @@ def network_distances(vectors: np.ndarray) -> dict[str, np.ndarray]:
     d[np.triu_indices(n, k=1)] = pairwise_distances(vectors)
     d = d + d.T
     off = ~np.eye(n, dtype=bool)
+    # bitwise identical rows, compared in their own dtype (as count_identical_pairs)
     x = np.ascontiguousarray(vectors)
-    rows = x.view(np.dtype((np.void, x.shape[1] * x.itemsize)))[:, 0]
-    same = (rows[:, None] == rows[None, :]) & off
+    _, inverse, counts = np.unique(x.view(np.dtype((np.void, x.shape[1] * x.itemsize))),
+                                   return_inverse=True, return_counts=True)
     return {"min": np.where(off, d, np.inf).min(1), "max": np.where(off, d, -np.inf).max(1),
-            "mean": d.sum(1) / (n - 1), "n_zero": same.sum(1)}
+            "mean": d.sum(1) / (n - 1), "n_zero": counts[inverse.ravel()] - 1}
 
 
 def distance_table(in_bases: dict[str, list]) -> pd.DataFrame:
