@@ -27,7 +27,17 @@ independent replicates:
   at the quick scale); the note lists every k.
 * **Sanity** rows check our machinery: no pair bitwise identical after sorting, the printed
   r', g', b' and their region ``x1 <= x2 <= x3``, our NodeSort bitwise invariant and
-  function-preserving.
+  function-preserving (``<= 1e-12`` relative change of float64 logits).
+
+Which rows are claims: ``S3-invariance`` is a claim because the thesis' key alone can fail it
+(two units with equal keys keep their input order under its argsort); our NodeSort breaks ties
+by content, so its invariance (``S3-nodesort-invariant``) and function preservation
+(``S3-function``, a property of any permutation) are exact by construction: sanity. Sorting
+three fixed points (``F2-*``) and "no pair at distance 0" (``T1-no-zero``, which no trained
+networks from distinct seeds could fail) are sanity too. The thesis' "the sorted-order points
+all lie in the same octant" is true of r', g', b' but not in general (sorting fixes the order
+of coordinates, not their signs): ``S5-octant`` tests it on the sorted networks, and
+``F2-region`` states what sorting does guarantee.
 
 Validity conditions (a failing one makes the row inconclusive): ``trained`` -- every network
 (every pair's mean) reaches MNIST test accuracy ``>= 0.9`` (chance 0.1); ``networks >= 10`` /
