@@ -59,79 +59,102 @@ def averaging_ks(ks, n: int) -> list[int]:
     return sorted({int(k) for k in ks if 2 <= int(k) <= n} | ({n} if n >= 2 else set()))
 
 
-def averaging_table(params, spec: NetworkSpec, x, labels, ks, sort_key: str = "power",
-                    p: float | None = None, log=log_default) -> pd.DataFrame:
-    """Test accuracy and loss against the number k of combined networks (the first k).
+def disjoint_groups(n: int, k: int, groups: int) -> list[range]:
+    """The first ``min(groups, N // k)`` disjoint blocks of ``k`` consecutive networks: networks
+    ``g k .. g k + k - 1`` form group ``g``, so no network is in two groups of one k and the
+    groups are independent replicates."""
+    return [range(g * k, (g + 1) * k) for g in range(min(int(groups), n // k))]
 
-    ``individual_mean``: mean over the k networks of their own accuracy and loss;
-    ``ensemble``: prediction averaging (mean of the k softmax outputs);
-    ``naive``: the elementwise weight average (sorensen2020 Sec. 5, the SWA-style mean);
-    ``nodesort``: NodeSort every network (``sort_key``), then average (the thesis' proposal);
-    ``weight_matching``: permute every network onto network 0 by weight matching (Git
-    Re-Basin), then average.
+
+def averaging_table(params, spec: NetworkSpec, x, labels, ks, groups: int = 1,
+                    sort_key: str = "power", p: float | None = None,
+                    log=log_default) -> pd.DataFrame:
+    """Test accuracy and loss of groups of k combined networks, for every k and group.
+
+    For each k the groups are disjoint blocks of k networks (:func:`disjoint_groups`, at most
+    ``groups`` of them). ``individual_mean``: mean over the group of the networks' own accuracy
+    and loss; ``ensemble``: prediction averaging (mean of the k softmax outputs); ``naive``: the
+    elementwise weight average (sorensen2020 Sec. 5, the SWA-style mean); ``nodesort``:
+    NodeSort every network (``sort_key``), then average (the thesis' proposal);
+    ``weight_matching``: permute every network of the group onto its first network by weight
+    matching (Git Re-Basin), then average.
     """
     n = n_networks(params)
     ks = averaging_ks(ks, n)
-    # one pass over the networks: their own metrics, and the running sum of their softmax
-    # outputs (the prediction ensemble) read off at every k
-    rows, acc, loss = [], [], []
-    prob_sum, seen, i = None, 0, 0
+    plan = {k: disjoint_groups(n, k, groups) for k in ks}
+    used = max(g.stop for gs in plan.values() for g in gs)
+    params = select(params, slice(0, used))
+    probs, acc, loss = [], [], []
     for logits in member_logits(params, spec, x):
         log_probs = torch.log_softmax(logits, -1)
         a, l_ = log_prob_metrics(log_probs, labels)
         acc.append(a)
         loss.append(l_)
-        probs = log_probs.exp()
-        for e in range(probs.shape[0]):
-            prob_sum = probs[e] if prob_sum is None else prob_sum + probs[e]
-            seen += 1
-            while i < len(ks) and ks[i] == seen:
-                a, l_ = log_prob_metrics(torch.log(prob_sum / seen)[None], labels)
-                rows.append({"method": "ensemble", "k": seen, "test_accuracy": a[0],
-                             "test_loss": l_[0]})
-                i += 1
-    acc, loss = np.concatenate(acc), np.concatenate(loss)
-    rows += [{"method": "individual_mean", "k": k, "test_accuracy": acc[:k].mean(),
-              "test_loss": loss[:k].mean()} for k in ks]
-    first = select(params, slice(0, max(ks)))
-    reference = member(first, 0)
-    in_bases = {"naive": params,
-                "nodesort": align(reference, first, "nodesort", key=sort_key, p=p),
-                "weight_matching": align(reference, first, "weight_matching")}
-    for method in ("naive", "nodesort", "weight_matching"):
-        averages = stack([mean(select(in_bases[method], slice(0, k))) for k in ks])
-        a, l_ = evaluate(averages, spec, x, labels)
-        rows += [{"method": method, "k": k, "test_accuracy": a[j], "test_loss": l_[j]}
-                 for j, k in enumerate(ks)]
-        log.info("%s averages: accuracy %s at k = %s", method, np.round(a, 4).tolist(), ks)
-    frame = pd.DataFrame(rows, columns=["method", "k", "test_accuracy", "test_loss"])
+        probs.append(log_probs.exp())
+    probs, acc, loss = torch.cat(probs), np.concatenate(acc), np.concatenate(loss)
+    sorted_ = align(member(params, 0), params, "nodesort", key=sort_key, p=p)
+    rows, averages, labels_of = [], {m: [] for m in ("naive", "nodesort", "weight_matching")}, []
+    for k, gs in plan.items():
+        for g, members in enumerate(gs):
+            idx = slice(members.start, members.stop)
+            rows.append({"method": "individual_mean", "k": k, "group": g,
+                         "test_accuracy": acc[idx].mean(), "test_loss": loss[idx].mean()})
+            a, l_ = log_prob_metrics(torch.log(probs[idx].mean(0))[None], labels)
+            rows.append({"method": "ensemble", "k": k, "group": g, "test_accuracy": a[0],
+                         "test_loss": l_[0]})
+            group = select(params, idx)
+            averages["naive"].append(mean(group))
+            averages["nodesort"].append(mean(select(sorted_, idx)))
+            averages["weight_matching"].append(
+                mean(align(member(group, 0), group, "weight_matching")))
+            labels_of.append((k, g))
+    for method, nets in averages.items():
+        a, l_ = evaluate(stack(nets), spec, x, labels)
+        rows += [{"method": method, "k": k, "group": g, "test_accuracy": a[j],
+                  "test_loss": l_[j]} for j, (k, g) in enumerate(labels_of)]
+        log.info("%s averages: accuracy %s at (k, group) = %s", method,
+                 np.round(a, 4).tolist(), labels_of)
+    frame = pd.DataFrame(rows, columns=["method", "k", "group", "test_accuracy", "test_loss"])
     frame["method"] = pd.Categorical(frame["method"], METHODS, ordered=True)
-    return frame.sort_values(["method", "k"]).reset_index(drop=True).astype({"method": str})
-
+    return (frame.sort_values(["method", "k", "group"]).reset_index(drop=True)
+            .astype({"method": str}))
 
 
 # ----- the linear path between two networks ------------------------------------------------
-def barrier_table(params, spec: NetworkSpec, x, labels, n_points: int = 21,
+def barrier_table(params, spec: NetworkSpec, x, labels, n_points: int = 21, pairs: int = 1,
                   sort_key: str = "power", p: float | None = None) -> pd.DataFrame:
-    """Test loss and accuracy along ``(1 - t) theta_a + t theta_b`` between networks 0 and 1.
+    """Test loss and accuracy along ``(1 - t) theta_a + t theta_b`` for disjoint pairs of
+    networks (``2 i``, ``2 i + 1``; at most ``pairs`` of them).
 
     ``naive``: the networks as trained; ``nodesort``: both NodeSorted (``sort_key``) first;
-    ``weight_matching``: network 1 permuted onto network 0 first. The end points are the same
-    two functions on every path; only the path between them differs.
+    ``weight_matching``: network ``b`` permuted onto network ``a`` first. The end points are the
+    same two functions on every path; only the path between them differs.
     """
-    pair = select(params, slice(0, 2))
-    a = member(pair, 0)
-    ends = {method: (member(aligned, 0), member(aligned, 1)) for method, aligned in (
-        ("naive", pair),
-        ("nodesort", align(a, pair, "nodesort", key=sort_key, p=p)),
-        ("weight_matching", align(a, pair, "weight_matching")))}
     ts = np.linspace(0.0, 1.0, n_points)
     rows = []
-    for method in PATHS:
-        acc, loss = evaluate(interpolate(*ends[method], ts), spec, x, labels)
-        rows += [{"method": method, "t": t, "test_loss": l_, "test_accuracy": a_}
-                 for t, l_, a_ in zip(ts, loss, acc, strict=True)]
-    return pd.DataFrame(rows, columns=["method", "t", "test_loss", "test_accuracy"])
+    for i, members in enumerate(disjoint_groups(n_networks(params), 2, pairs)):
+        pair = select(params, slice(members.start, members.stop))
+        a = member(pair, 0)
+        ends = {method: (member(aligned, 0), member(aligned, 1)) for method, aligned in (
+            ("naive", pair),
+            ("nodesort", align(a, pair, "nodesort", key=sort_key, p=p)),
+            ("weight_matching", align(a, pair, "weight_matching")))}
+        for method in PATHS:
+            acc, loss = evaluate(interpolate(*ends[method], ts), spec, x, labels)
+            rows += [{"pair": i, "method": method, "t": t, "test_loss": l_, "test_accuracy": a_}
+                     for t, l_, a_ in zip(ts, loss, acc, strict=True)]
+    return pd.DataFrame(rows, columns=["pair", "method", "t", "test_loss", "test_accuracy"])
+
+
+def barriers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The loss barrier of every pair and path: max loss along the path minus the mean of the
+    end points' losses (columns ``pair``, ``method``, ``barrier``)."""
+    rows = []
+    for (pair, method), g in frame.groupby(["pair", "method"], sort=True):
+        loss = g.sort_values("t")["test_loss"].to_numpy()
+        rows.append({"pair": pair, "method": method,
+                     "barrier": float(loss.max() - (loss[0] + loss[-1]) / 2)})
+    return pd.DataFrame(rows, columns=["pair", "method", "barrier"])
 
 
 
@@ -144,15 +167,15 @@ def _test_data(inputs):
 
 def averaging(params: dict, inputs, log=None) -> pd.DataFrame:
     networks, spec, x, labels = _test_data(inputs)
-    frame = averaging_table(networks, spec, x, labels, params["ks"], sort_key=params["sort_key"],
-                            p=params["p"], log=log or log_default)
+    frame = averaging_table(networks, spec, x, labels, params["ks"], groups=params["groups"],
+                            sort_key=params["sort_key"], p=params["p"], log=log or log_default)
     (log or log_default).info("\n%s", frame.to_string(index=False))
     return frame
 
 
 def barrier(params: dict, inputs, log=None) -> pd.DataFrame:
     networks, spec, x, labels = _test_data(inputs)
-    frame = barrier_table(networks, spec, x, labels, params["n_points"],
+    frame = barrier_table(networks, spec, x, labels, params["n_points"], pairs=params["groups"],
                           sort_key=params["sort_key"], p=params["p"])
     (log or log_default).info("\n%s", frame.to_string(index=False))
     return frame
@@ -168,19 +191,39 @@ STYLE = {
 }
 
 
+def mean_band(frame: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
+    """Per value of ``by``: the mean of ``value`` over the groups (pairs) and its 95% Student-t
+    interval (``low``/``high``; the mean itself where there is a single group)."""
+    from ...claims import mean_interval
+
+    rows = []
+    for x, g in frame.groupby(by, sort=True):
+        m, low, high = mean_interval(g[value].to_numpy(float))
+        finite = np.isfinite(low) and np.isfinite(high)
+        rows.append({by: x, "mean": m, "low": low if finite else m,
+                     "high": high if finite else m, "n": len(g)})
+    return pd.DataFrame(rows)
+
+
 def plot_averaging(frame: pd.DataFrame, sort_key: str):
-    """Test accuracy and loss against the number k of combined networks, one line per method."""
+    """Test error and loss against the number k of combined networks, one line per method:
+    the mean over the disjoint groups of k networks with its 95% interval (bars; none where a k
+    has one group)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
+    frame = frame.assign(test_error=100 * (1 - frame["test_accuracy"]))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for method in METHODS:
-        part = frame[frame["method"] == method].sort_values("k")
+        part = frame[frame["method"] == method]
         style = dict(STYLE[method])
         if method == "nodesort":
             style["label"] = f"NodeSort ({sort_key} key), then average"
-        axes[0].plot(part["k"], 100 * (1 - part["test_accuracy"]), ms=4, **style)
-        axes[1].plot(part["k"], part["test_loss"], ms=4, **style)
+        for ax, value in zip(axes, ("test_error", "test_loss"), strict=True):
+            band = mean_band(part, "k", value)
+            ax.errorbar(band["k"], band["mean"], yerr=[band["mean"] - band["low"],
+                                                         band["high"] - band["mean"]],
+                        ms=4, capsize=2, **style)
     axes[0].axhline(90, color="0.6", lw=0.8, ls=":")
     axes[0].text(frame["k"].max(), 75, "chance (90 %)", color="0.4", fontsize=8, ha="right")
     axes[0].set_ylabel("test error (%, log scale; accuracy = 100 - error)")
@@ -193,11 +236,12 @@ def plot_averaging(frame: pd.DataFrame, sort_key: str):
         ax.yaxis.set_major_formatter(plain)
         ax.yaxis.set_minor_formatter(two_five)
     ks = sorted(frame["k"].unique())
+    groups = frame[frame["method"] == "naive"].groupby("k")["group"].nunique()
     for ax in axes:
         ax.set_xscale("log")
-        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.set_xticks(ks, [f"{k}\n({groups.get(k, 0)})" for k in ks])
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel("k (networks combined: the first k)")
+        ax.set_xlabel("k networks combined (disjoint groups of k); mean and 95% interval")
         ax.grid(alpha=0.3, which="both")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.suptitle("sorensen2020 Sec. 5: averaging k trained networks (MNIST test set)")
@@ -207,30 +251,34 @@ def plot_averaging(frame: pd.DataFrame, sort_key: str):
 
 
 def plot_barrier(frame: pd.DataFrame, sort_key: str):
-    """Test loss and accuracy along the linear path between networks 0 and 1."""
+    """Test loss and accuracy along the linear path between two networks: the mean over the
+    disjoint pairs with its 95% interval (band)."""
     import matplotlib.pyplot as plt
 
+    n_pairs = frame["pair"].nunique()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for method in PATHS:
-        part = frame[frame["method"] == method].sort_values("t")
+        part = frame[frame["method"] == method]
         style = dict(STYLE[method])
         style["label"] = {"naive": "as trained",
                           "nodesort": f"both NodeSorted ({sort_key} key)",
-                          "weight_matching": "network 1 weight-matched to network 0"}[method]
-        axes[0].plot(part["t"], part["test_loss"], ms=3, **style)
-        axes[1].plot(part["t"], 100 * part["test_accuracy"], ms=3, **style)
+                          "weight_matching": "second network weight-matched to the first"}[method]
+        for ax, value, scale in zip(axes, ("test_loss", "test_accuracy"), (1, 100), strict=True):
+            band = mean_band(part, "t", value)
+            ax.plot(band["t"], scale * band["mean"], ms=3, **style)
+            ax.fill_between(band["t"], scale * band["low"], scale * band["high"],
+                            color=style["color"], alpha=0.2, lw=0)
     axes[0].set_ylabel("test loss (cross-entropy)")
     axes[1].set_ylabel("test accuracy (%)")
     for ax in axes:
-        ax.set_xlabel(r"t in $(1-t)\,\theta_0 + t\,\theta_1$")
+        ax.set_xlabel(r"t in $(1-t)\,\theta_a + t\,\theta_b$")
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.suptitle("sorensen2020: linear path between two trained networks (MNIST test set)")
+    fig.suptitle(f"sorensen2020: linear path between two trained networks (MNIST test set)\n"
+                 f"mean and 95% interval over {n_pairs} disjoint pairs", fontsize=11)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     return fig
-
-
 
 
 def draw_averaging(tables, params):

@@ -1,7 +1,8 @@
 """sorensen2020 planning: the config block -> training runs and the registry of tables/figures.
 
 Imports no torch, scipy, pandas or matplotlib. What each table holds: :mod:`.table1`
-(Table 1, NodeSort distances), :mod:`.averaging` (Sec. 5 weight averaging and the linear-path
+(Table 1, NodeSort distances per network), :mod:`.checks` (Secs. 3.1-3.2 and the octant
+statement on the trained networks), :mod:`.averaging` (Sec. 5 weight averaging and the linear-path
 barrier), :mod:`.sorted_points` (Fig. 2).
 """
 
@@ -18,6 +19,7 @@ from ...train_config import TrainConfig
 
 PAPER = "sorensen2020"
 PKG = "mlptheory.papers.sorensen2020"
+PERMUTATIONS = 2  # random hidden-unit permutations per network in the NodeSort invariance check
 
 
 def network_spec(cfg: dict) -> NetworkSpec:
@@ -65,15 +67,22 @@ def plan(config: dict) -> Plan:
     reg.table("distances", f"{PKG}.table1:table", params={"p": float(cfg["power_base"])},
               inputs={"runs": run_files}, **big)
     reg.paper_table("table1_distances", f"{PKG}.table1:render", ["distances"])
+    reg.figure("table1_networks", f"{PKG}.table1:draw_networks", ["distances"])
+    reg.table("nodesort_checks", f"{PKG}.checks:table",
+              params={"p": float(cfg["power_base"]), "permutations": PERMUTATIONS},
+              inputs={"runs": run_files, "dataset": dataset}, **big)
+    reg.figure("nodesort_checks", f"{PKG}.checks:draw", ["nodesort_checks"])
     reg.table("sorted_points", f"{PKG}.sorted_points:table", mem_mb=1000, runtime_min=10)
     reg.figure("fig2_sorted_points", f"{PKG}.sorted_points:draw", ["sorted_points"])
     reg.table("averaging", f"{PKG}.averaging:averaging",
-              params={"ks": [int(k) for k in cfg["averaging_k"]], **sort},
+              params={"ks": [int(k) for k in cfg["averaging_k"]], "groups": int(cfg["groups"]),
+                      **sort},
               inputs={"runs": run_files, "dataset": dataset}, **big)
     reg.figure("averaging", f"{PKG}.averaging:draw_averaging", ["averaging"],
                params={"sort_key": cfg["sort_key"]})
     reg.table("barrier", f"{PKG}.averaging:barrier",
-              params={"n_points": int(cfg["barrier_points"]), **sort},
+              params={"n_points": int(cfg["barrier_points"]), "groups": int(cfg["groups"]),
+                      **sort},
               inputs={"runs": run_files, "dataset": dataset}, mem_mb=4000, runtime_min=30)
     reg.figure("barrier", f"{PKG}.averaging:draw_barrier", ["barrier"],
                params={"sort_key": cfg["sort_key"]})

@@ -41,22 +41,44 @@ def sorted_points(params, inputs, runs, cfg) -> Work:
     return Work(ops=100.0)
 
 
+def _groups(params, n: int) -> dict[int, int]:
+    """k -> number of disjoint groups of k networks measured (averaging.disjoint_groups)."""
+    ks = sorted({k for k in params["ks"] if 2 <= k <= n} | {n})
+    return {k: min(int(params["groups"]), n // k) for k in ks}
+
+
 def averaging(params, inputs, runs, cfg) -> Work:
     spec, n = _networks(inputs, runs)
     n_test = dataset_info(cfg["dataset"]).test_size
-    ks = [k for k in params["ks"] if 2 <= k <= n] or [n]
-    return (_evaluate(spec, n, n_test) + _evaluate(spec, 3 * len(ks), n_test)
-            + _align(spec, n, False) + _align(spec, n, True)
-            + flops("float32", 3.0 * sum(ks) * spec.n_params)
-            + Work(mem=3 * n * spec.n_params * BYTES["float64"]))
+    groups = _groups(params, n)
+    cells = sum(groups.values())
+    matched = sum(k * g for k, g in groups.items())
+    return (_evaluate(spec, n, n_test) + _evaluate(spec, 3 * cells, n_test)
+            + _align(spec, n, False) + _align(spec, matched, True)
+            + flops("float32", 3.0 * matched * spec.n_params)
+            + Work(mem=(3 * n + cells) * spec.n_params * BYTES["float64"]
+                   + n * n_test * 10 * BYTES["float64"]))
 
 
 def barrier(params, inputs, runs, cfg) -> Work:
-    spec, _ = _networks(inputs, runs)
+    spec, n = _networks(inputs, runs)
     n_test = dataset_info(cfg["dataset"]).test_size
-    return (_evaluate(spec, 3 * params["n_points"], n_test) + _align(spec, 2, False)
-            + _align(spec, 2, True)
+    pairs = min(int(params["groups"]), n // 2)
+    return (_evaluate(spec, 3 * pairs * params["n_points"], n_test)
+            + _align(spec, 2 * pairs, False) + _align(spec, 2 * pairs, True)
             + Work(mem=3 * params["n_points"] * spec.n_params * BYTES["float64"]))
+
+
+def nodesort_checks(params, inputs, runs, cfg) -> Work:
+    """Per network: test metrics (float64, as trained and sorted), NodeSort of the network and
+    of its random permutations with both orders, the key-order concordances."""
+    spec, n = _networks(inputs, runs)
+    n_test = dataset_info(cfg["dataset"]).test_size
+    m = max(spec.hidden)
+    return (_evaluate(spec, 3 * n, n_test) + _align(spec, n * (2 + 2 * params["permutations"]),
+                                                    False)
+            + flops("float64", n * 4 * 4.0 * m * m)  # 4 rank concordances of m units
+            + Work(ops=n * 50.0, mem=n * spec.n_params * BYTES["float64"]))
 
 
 WORK = {
@@ -64,4 +86,5 @@ WORK = {
     "sorted_points:table": sorted_points,
     "averaging:averaging": averaging,
     "averaging:barrier": barrier,
+    "checks:table": nodesort_checks,
 }
