@@ -49,4 +49,8 @@ rule lee2019:
         paper_targets("lee2019"),
 
 
+onerror:
+    print_resume_hint()
+
+
 check_requested_targets(workflow.rules)

@@ -229,3 +229,17 @@ def check_requested_targets(rules):
               file=sys.stderr)
     if unknown:
         sys.exit(1)
+
+
+def print_resume_hint():
+    """onerror: after an interrupted or failed run, the command that resumes it (once)."""
+    import shlex
+
+    argv = [a for a in sys.argv[1:] if a != "--rerun-incomplete"]
+    command = " ".join(["snakemake", *map(shlex.quote, argv), "--rerun-incomplete"])
+    print(
+        "Nothing finished is lost: every completed file is kept, and an interrupted training "
+        "run resumes from its last snapshot (results/runs/<paper>/<run>.h5.partial). "
+        f"Resume with: {command}",
+        file=sys.stderr,
+    )
