@@ -16,6 +16,7 @@ from mlptheory.predict import (
     gp_inference,
     gradient_descent_mse,
     gradient_descent_mse_ensemble,
+    readout_gd_ensemble,
 )
 from mlptheory.spec import NetworkSpec
 
@@ -138,6 +139,66 @@ def test_ntk_gp_matches_large_ensemble_of_linearized_networks():
     # mean: Monte Carlo error sd/sqrt(400) = 0.05 sd; finite-width Theta adds O(1/sqrt(M))
     assert np.all(np.abs(outs.mean(0) - mean) < 0.2 * sd)
     np.testing.assert_allclose(outs.std(0, ddof=1), sd, rtol=0.15)
+
+
+def test_readout_only_dynamics_match_training_only_the_last_layer_of_wide_relu_networks():
+    """lee2019 eq. (16): an ensemble of wide ReLU networks whose hidden layers stay frozen and
+    whose readout weights and bias take explicit GD steps on the MSE, against
+    readout_gd_ensemble with the analytic NNGP kernel: mean and variance at three times within
+    3 Monte Carlo standard errors (and the finite-width bias, O(1/M), far below them)."""
+    spec = _spec(d=4, hidden=(1024, 1024))
+    x, y = _data(5, 4, seed=7)
+    xt, _ = _data(3, 4, seed=8)
+    y = y.numpy()[:, 0]
+    k_all, _ = nngp_ntk(spec, np.vstack([x.numpy(), xt.numpy()]))
+    tr, te = slice(0, 5), slice(5, 8)
+    lr = 0.5 * eta_critical(k_all[tr, tr], 5)
+    steps = [0, 10, 100]
+    mean, cov = readout_gd_ensemble(k_all[tr, tr], k_all[te, tr], k_all[te, te], y, lr, steps)
+
+    members = 400
+    ens = EnsembleMLP(spec, seeds=range(1000, 1000 + members))
+    w, b = (p.detach().clone() for p in (ens.weights[-1], ens.biases[-1]))  # [E, 1, M], [E, 1]
+    with torch.no_grad():
+        h, ht = ens.forward_pass(x)[1][-1], ens.forward_pass(xt)[1][-1]  # [E, n, M], frozen
+        f_start = ens(xt)[..., 0]
+    w_mult, b_mult = ens.multipliers[-1]
+    outs, yt = [], torch.as_tensor(y)
+    for t in range(max(steps) + 1):
+        if t in steps:
+            outs.append((w_mult * ht @ w.transpose(1, 2))[..., 0] + b_mult * b)
+        f = (w_mult * h @ w.transpose(1, 2))[..., 0] + b_mult * b  # [E, n]
+        resid = (f - yt) / len(y)  # dL/df for L = 1/(2S) sum (f - y)^2
+        w = w - lr * w_mult * (resid[:, None, :] @ h)
+        b = b - lr * b_mult * resid.sum(1, keepdim=True)
+    outs = torch.stack(outs, 1).numpy()  # [E, T, m]
+    np.testing.assert_allclose(outs[:, 0], f_start.numpy(), rtol=1e-12, atol=1e-12)
+    var = np.diagonal(cov, axis1=1, axis2=2)
+    se_mean = np.sqrt(var / members)
+    assert np.all(np.abs(outs.mean(0) - mean) < 3 * se_mean), (outs.mean(0), mean)
+    se_var = var * np.sqrt(2 / (members - 1))
+    assert np.all(np.abs(outs.var(0, ddof=1) - var) < 3 * se_var), (outs.var(0, ddof=1), var)
+    # the readout-only prediction is not the NTK-GP: training the hidden layers differs
+    _, th_all = nngp_ntk(spec, np.vstack([x.numpy(), xt.numpy()]))
+    ntk_mean, _ = gradient_descent_mse_ensemble(k_all[tr, tr], k_all[te, tr], k_all[te, te],
+                                                th_all[tr, tr], th_all[te, tr], y, lr, steps)
+    assert np.max(np.abs(ntk_mean[1] - mean[1])) > 10 * np.max(se_mean[1])
+
+
+def test_readout_only_dynamics_reach_the_nngp_posterior():
+    spec = _spec(d=4, hidden=(64, 64))
+    x, y = _data(6, 4, seed=3)
+    xt, _ = _data(4, 4, seed=4)
+    k_all, _ = nngp_ntk(spec, np.vstack([x.numpy(), xt.numpy()]))
+    tr, te = slice(0, 6), slice(6, 10)
+    y = y.numpy()[:, 0]
+    lr = eta_critical(k_all[tr, tr], 6)
+    mean, cov = readout_gd_ensemble(k_all[tr, tr], k_all[te, tr], k_all[te, te], y, lr,
+                                    [0, 10**9])
+    post_mean, post_cov = gp_inference(k_all[tr, tr], k_all[te, tr], k_all[te, te], y)
+    np.testing.assert_allclose(mean[1], post_mean, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(cov[1], post_cov, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(cov[0], k_all[te, te], rtol=1e-12)
 
 
 def test_monte_carlo_kernels_average_the_empirical_kernels():

@@ -173,3 +173,21 @@ def gp_inference(k_train, k_test_train, k_test_test, y_train, diag_reg: float = 
     half = np.linalg.solve(chol, ktt.T)  # L^{-1} K(X, x)
     cov = np.asarray(k_test_test, dtype=np.float64) - half.T @ half
     return ktt @ sol_y, 0.5 * (cov + cov.T)
+
+
+def readout_gd_ensemble(k_train, k_test_train, k_test_test, y_train, lr: float,
+                        steps: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """lee2019 eq. (16) and its supplement: mean ``[T, m]`` and covariance ``[T, m, m]`` at the
+    test points of an infinite ensemble in which **only the readout layer** is trained by
+    discrete full-batch GD on the MSE, after each of ``steps``.
+
+    With the hidden layers frozen, the network is linear in the readout weights and bias, and
+    its tangent kernel is the gradient of the outputs with respect to them alone, which is the
+    NNGP kernel ``K`` of the outputs (at infinite width; ``sw2 h.h'/n + sb2``). So the dynamics
+    are eqs. (14)-(15) with ``Theta`` replaced by ``K``; as ``t -> inf`` they reach the NNGP
+    posterior, eq. (13) (:func:`gp_inference`). This is neural-tangents'
+    ``predict.gradient_descent_mse_ensemble(..., get='nngp')`` at finite time, in this
+    project's loss convention ``1/(2S) sum`` and discrete steps.
+    """
+    return gradient_descent_mse_ensemble(k_train, k_test_train, k_test_test, k_train,
+                                         k_test_train, y_train, lr, steps)
