@@ -322,7 +322,8 @@ def _fig3_closed_form(frames, config):
     net_tr = _output_matrix(frame, "linearized_trained").to_numpy(float)
     value = float(np.abs(net_cf - net_tr).max())
     return exact(value, f"max over {net_cf.size} outputs (points x steps) of |closed form - "
-                 "linearized model trained by GD|, same empirical Theta_0, float64",
+                 "linearized model trained by GD|, same empirical Theta_0, float64 (to the CSV's "
+                 "precision)",
                  diagnosis="disagrees: the two computations of the same linearized dynamics "
                  "differ; a bug in one of them", n=net_cf.shape[0])
 

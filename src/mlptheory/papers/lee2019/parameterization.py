@@ -72,6 +72,7 @@ def draw(tables, params):
                    label=r"above $\eta_{critical}$: not judged")
     ax.axvline(eta_crit, color="0.5", ls=":", lw=0.8)
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())  # minor labels crowd a short log axis
     ax.set_xlabel(r"normalized learning rate $\eta_{NTK}$")
     ax.set_ylabel(f"test loss after {frame.steps.iloc[0]} steps")
     r = frame.iloc[0]
