@@ -95,3 +95,19 @@ def test_plan_rejects_bad_classes_naming_the_key(classes, message):
     with pytest.raises(ValueError, match="lee2019.classes") as err:
         plan(config)
     assert message in str(err.value)
+
+
+def test_linearization_error_figure_draws_the_rms_over_members_and_keeps_them():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mlptheory.papers.lee2019.linearization_error import draw
+
+    rows = [dict(width=w, n_train=n, member=e, rmse=r, rmse_train=0.0, train_loss=0.01,
+                 train_loss0=0.5, depth=2, members=2, steps=10, lr=0.1, lr_fraction=0.5,
+                 n_test=8, dataset="mnist")
+            for w in (16, 32) for n in (8, 16) for e, r in enumerate((0.3, 0.4))]
+    fig, frame = draw([pd.DataFrame(rows)], {})
+    assert len(frame) == 8 and set(frame.member) == {0, 1}
+    line = fig.axes[0].get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), np.sqrt((0.3 ** 2 + 0.4 ** 2) / 2))

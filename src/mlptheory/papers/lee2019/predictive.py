@@ -5,7 +5,13 @@ of different classes, ``x(alpha) = alpha x1 + (1 - alpha) x2``, at several train
 * ``ntk_gp``: the infinite ensemble of linearized networks, eqs. (14), (15) with the analytic
   NNGP ``K`` and NTK ``Theta`` (:func:`mlptheory.predict.gradient_descent_mse_ensemble`);
 * ``nngp``: the NNGP posterior, eq. (13) (:func:`mlptheory.predict.gp_inference`), the same at
-  every time (exact Bayesian inference, no training).
+  every time (exact Bayesian inference, no training);
+* ``member``: each network of the ensemble (``member`` = its index, ``mean`` its output,
+  ``std`` empty), so the Monte Carlo error of the ensemble's mean and sd can be bootstrapped
+  over members (the claims); the figure draws only the three models above.
+
+``train_loss`` is the training MSE at that step (the ensemble's mean over members on its rows,
+the member's own on a member row); ``member`` is -1 on the model rows.
 """
 
 from __future__ import annotations
@@ -56,13 +62,19 @@ def table(params: dict, inputs, log=None) -> pd.DataFrame:
                   ensemble=len(seeds), dataset=params["dataset_name"])
     for i, s in enumerate(steps):
         out = hist[s]["eval"][..., 0]  # [E, n_alpha]
+        loss = np.asarray(hist[s]["loss"], float)  # [E]
         for model, mean, sd in (
             ("ensemble", out.mean(0), out.std(0, ddof=1)),
             ("ntk_gp", ntk_mean[i], np.sqrt(np.maximum(np.diag(ntk_cov[i]), 0))),
             ("nngp", gp_mean, np.sqrt(np.maximum(np.diag(gp_cov), 0))),
         ):
-            rows += [dict(model=model, step=s, alpha=a, mean=m, std=d, **common)
+            rows += [dict(model=model, step=s, alpha=a, mean=m, std=d, member=-1,
+                          train_loss=float(loss.mean()), **common)
                      for a, m, d in zip(alpha, mean, sd, strict=True)]
+        for e in range(len(seeds)):
+            rows += [dict(model="member", step=s, alpha=a, mean=m, std=np.nan, member=e,
+                          train_loss=float(loss[e]), **common)
+                     for a, m in zip(alpha, out[e], strict=True)]
     return pd.DataFrame(rows)
 
 
