@@ -142,11 +142,11 @@ def test_ntk_gp_matches_large_ensemble_of_linearized_networks():
 
 
 def test_readout_only_dynamics_match_training_only_the_last_layer_of_wide_relu_networks():
-    """lee2019 eq. (16): an ensemble of wide ReLU networks whose hidden layers stay frozen and
+    """lee2019 eq. (16): an ensemble of ReLU networks 2x256 whose hidden layers stay frozen and
     whose readout weights and bias take explicit GD steps on the MSE, against
     readout_gd_ensemble with the analytic NNGP kernel: mean and variance at three times within
     3 Monte Carlo standard errors (and the finite-width bias, O(1/M), far below them)."""
-    spec = _spec(d=4, hidden=(1024, 1024))
+    spec = _spec(d=4, hidden=(256, 256))
     x, y = _data(5, 4, seed=7)
     xt, _ = _data(3, 4, seed=8)
     y = y.numpy()[:, 0]
