@@ -9,6 +9,15 @@
 configfile: "config.yaml"
 
 
+# Each scale works in its own directory (config key `workdir`: "." for the paper settings,
+# scales/quick for configs/quick.yaml), so its results/ and Snakemake's metadata never touch
+# another scale's; targets are named relative to it.
+LAUNCH_DIR = os.getcwd()
+
+
+workdir: str(config.get("workdir") or ".")
+
+
 report: "report/workflow.rst"
 
 

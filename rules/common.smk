@@ -39,7 +39,7 @@ def config_sources():
     for path in workflow.config_settings.configfiles or ():
         path = Path(path)
         if path.resolve() != Path(workflow.basedir, "config.yaml").resolve() and path.is_file():
-            name = os.path.relpath(path) if path.is_absolute() else str(path)
+            name = os.path.relpath(Path(LAUNCH_DIR, path), LAUNCH_DIR)
             sources.append((name, yaml.safe_load(path.read_text()) or {}))
     sources.append(("--config", dict(workflow.config_settings.config or {})))
     return sources
@@ -78,7 +78,8 @@ def built_only(files):
     return [f for f in files if os.path.exists(f)] if REPORT_ONLY else list(files)
 
 
-RAW_DIR = config["data"]["raw_dir"].rstrip("/")
+# raw archives are shared by every scale: data.raw_dir is relative to the launch directory
+RAW_DIR = os.path.relpath(Path(LAUNCH_DIR, config["data"]["raw_dir"]), os.getcwd()).rstrip("/")
 DATASETS = tuple(DATASET_INFO)
 PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
 

@@ -3,7 +3,7 @@ a table of the paper, and <name>.csv with exactly the rows shown, drawn from its
 
 import pandas as pd
 
-from mlptheory.figures import save_figure, write_csv, write_text
+from mlptheory.figures import add_footer, footer_text, save_figure, write_csv, write_text
 from mlptheory.registry import resolve
 from mlptheory.scripting import run_rule
 
@@ -14,6 +14,9 @@ def main(smk, log):
     if "md" in smk.output.keys():
         write_text(shown, smk.output.md)
     else:
+        # a PDF sent on its own still says the scale, the seed and the settings it was made at
+        add_footer(shown, footer_text(frame, smk.config.get("scale", "paper"),
+                                      smk.config.get("seed", 0), smk.wildcards.get("figure", "")))
         save_figure(shown, smk.output.pdf)
     write_csv(frame, smk.output.csv)
 

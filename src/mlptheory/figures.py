@@ -42,3 +42,46 @@ def write_text(text: str, path) -> None:
     """A text file (e.g. a markdown table with its notes)."""
     with atomic_output(path) as tmp:
         tmp.write_text(text)
+
+
+# columns of a figure's CSV that say at what settings it was made, and how the footer names them
+SETTINGS = (("dataset", "data"), ("activation", "act."), ("width", "width"),
+            ("hidden", "hidden"), ("depth", "depth"), ("n_train", "S"),
+            ("n_inits", "inits"), ("ensemble", "ensemble"), ("members", "members"),
+            ("n_networks", "networks"), ("repeats", "repeats"), ("n_samples", "MC samples"),
+            ("max_steps", "steps"), ("steps", "steps"), ("epochs", "epochs"),
+            ("lr", "lr"))
+# columns whose number of distinct values is the number of replicates
+REPLICATES = ("seed", "replicate", "member", "init", "network", "pair")
+
+
+def _values(column: pd.Series) -> str:
+    values = sorted(column.dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+    text = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+    if len(text) <= 4:
+        return ", ".join(text)
+    return f"{text[0]}..{text[-1]} ({len(text)} values)"
+
+
+def footer_text(frame: pd.DataFrame, scale: str, seed: int, name: str = "") -> str:
+    """What a figure's footer says: its name, the scale and base seed of the run, and the
+    settings its CSV records (the columns of :data:`SETTINGS`, the replicate count)."""
+    parts = [p for p in (name, f"scale={scale}", f"seed {seed}") if p]
+    seen = set()
+    for column, label in SETTINGS:
+        if column in frame.columns and label not in seen and frame[column].notna().any():
+            seen.add(label)
+            parts.append(f"{label} {_values(frame[column])}")
+    for column in REPLICATES:
+        if column in frame.columns:
+            parts.append(f"{frame[column].nunique()} {column}s")
+            break
+    return "mlptheory: " + " | ".join(parts)
+
+
+def add_footer(fig, text: str, width: int = 150) -> None:
+    """``text`` in small grey type under ``fig`` (wrapped; kept by ``bbox_inches="tight"``)."""
+    import textwrap
+
+    fig.text(0.5, 0.0, "\n".join(textwrap.wrap(text, width)), ha="center", va="top",
+             fontsize=6.5, color="0.3", transform=fig.transFigure)

@@ -15,12 +15,27 @@ def fmt(value: float) -> str:
 
 
 def phase_cmap():
-    """Black (ratio ~ 1, deterministic) -> red (std ~ mean) -> blue (std > mean), as
-    seleznova2021's Fig. 1 colour code."""
-    from matplotlib.colors import LinearSegmentedColormap
+    """``magma``: black (ratio ~ 1, deterministic) -> purple -> orange -> pale yellow (largest).
+    Lightness grows with the value, so the order of the cells reads off the colour alone (the
+    paper's black -> red -> blue code makes its largest values as dark as its smallest)."""
+    import matplotlib
 
-    return LinearSegmentedColormap.from_list("seleznova", ["black", "darkred", "red", "orange",
-                                                           "deepskyblue", "blue", "navy"])
+    return matplotlib.colormaps["magma"]
+
+
+def readable_log_colorbar(colorbar) -> None:
+    """Plain-number labels (``2``, ``3``, ``0.5``, ``1e+04``) on a log colour bar, with the
+    minor ticks labelled too when it spans less than about two decades (else ``2x10^0``-style
+    labels or none at all)."""
+    from matplotlib.ticker import FuncFormatter
+
+    lo, hi = colorbar.norm.vmin, colorbar.norm.vmax
+    label = FuncFormatter(lambda v, _: f"{v:.3g}")
+    colorbar.ax.yaxis.set_major_formatter(label)
+    if hi / lo < 100:
+        colorbar.ax.yaxis.set_minor_formatter(label)
+    else:
+        colorbar.ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
 
 def cell_edges(values) -> np.ndarray:
@@ -105,7 +120,8 @@ def phase_heatmap_grid(rows, value: str, colorbar_label: str, suptitle: str | No
             ax.set_title(title, fontsize=9)
             if j:
                 ax.set_ylabel("")
-    fig.colorbar(mesh, ax=axes.ravel().tolist(), label=colorbar_label, shrink=0.9)
+    readable_log_colorbar(fig.colorbar(mesh, ax=axes.ravel().tolist(), label=colorbar_label,
+                                       shrink=0.9))
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
     return fig
