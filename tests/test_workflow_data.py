@@ -162,3 +162,20 @@ def test_a_long_local_cpu_run_stops_before_its_first_job(workflow_dir):
     assert len(refusal) == 1 and "cpu_consent=True" in refusal[0], result.stdout
     assert "Finished job" not in result.stdout and not (workflow_dir / "results").exists()
     assert run_snakemake(workflow_dir, "-n", *args).returncode == 0
+
+
+def test_each_scale_writes_under_its_own_folder(workflow_dir):
+    """A scale's targets and Snakemake metadata live under its workdir: building one there and
+    then planning the paper scale touches nothing of it (and it stays up to date)."""
+    target = "results/seleznova2021/fig5_kappa2_vs_depth.pdf"  # needs no data and no training
+    scale = ("--configfile", "configs/quick.yaml", "smoke.yaml", "--config", "workdir=scales/s")
+    built = run_snakemake(workflow_dir, target, "--cores", "1", *scale)
+    assert built.returncode == 0, built.stdout
+    assert (workflow_dir / "scales" / "s" / target).is_file()
+    assert (workflow_dir / "scales" / "s" / ".snakemake").is_dir()
+    assert not (workflow_dir / "results").exists()
+    paper = run_snakemake(workflow_dir, target, "-n", "--cores", "1")
+    assert paper.returncode == 0 and "fig5_kappa2_vs_depth" in paper.stdout, paper.stdout
+    assert "scales/" not in paper.stdout
+    again = run_snakemake(workflow_dir, target, "-n", "--cores", "1", *scale)
+    assert "Nothing to be done" in again.stdout, again.stdout
