@@ -37,7 +37,8 @@ def trained_kernels(inputs, drift=None, loss=None, diverged=(), reps=3, pairs=12
     """Figs. 3/4 rows with the target's columns. The kernel at t = 0 is arc-cosine plus
     finite-width noise (sd 0.02); at the last step (t = 150) its MSE is ``drift[(opt, eps)]``
     times larger (a number, or one per replicate), half as much more at t = 50; the training
-    loss falls from 0.1 to 0.1 x ``loss[(opt, eps)]`` (default 0.2)."""
+    loss falls from 0.1 to 0.1 x ``loss[(opt, eps)]`` (default 0.2), the mean image's is 0.05
+    (so ``trained`` is 2 x ``loss``)."""
     drift, loss = drift or {}, loss or {}
     rng = np.random.default_rng(0)
     theta = rng.uniform(0, np.pi, pairs)
@@ -55,6 +56,7 @@ def trained_kernels(inputs, drift=None, loss=None, diverged=(), reps=3, pairs=12
                         "member": s * reps + r,
                         "status": "diverged" if (opt, eps) in diverged else "max_steps",
                         "loss": 0.1 * (loss.get((opt, eps), 0.2) if step == 150 else 1.0),
+                        "loss_mean_image": 0.05,
                         "inputs": inputs, "layer": layer, "step": step,
                         "pair": np.arange(theta.size), "theta": theta,
                         "theta_achieved": theta, "k_measured": k, "k_arccos": arccos(theta),
@@ -86,7 +88,7 @@ def sweep(shape=("step",) * 3, sgd=0.5, grid=GRID, small_loss=0.2, moved=0.2, no
                         optimizer=family, eps=eps, lr=1e-3, replicate=r, member=i * reps + r,
                         status="max_steps", layer=layer, step=150, delta_k_raw=3e-4 * scale,
                         delta_w_raw=2e-6 * scale,
-                        loss=0.1 * (small_loss if eps == min(grid) else 0.9),
+                        loss=0.1 * (small_loss if eps == min(grid) else 0.9), loss_mean_image=0.05,
                         displacement=0.3, delta_w_init=2e-6, loss_init=0.1))
     for i, lr in enumerate((0.1, 0.5, 1.0)):
         for r in range(reps):
@@ -96,7 +98,7 @@ def sweep(shape=("step",) * 3, sgd=0.5, grid=GRID, small_loss=0.2, moved=0.2, no
                     optimizer="sgd", eps=0.0, lr=lr, replicate=r, member=i * reps + r,
                     status="diverged" if bad else "max_steps", layer=layer, step=150,
                     delta_k_raw=3e-4 * 1e3 * sgd[r], delta_w_raw=np.nan if bad
-                    else 2e-6 * 1e3 * sgd[r], loss=0.02, displacement=moved,
+                    else 2e-6 * 1e3 * sgd[r], loss=0.02, loss_mean_image=0.05, displacement=moved,
                     delta_w_init=2e-6, loss_init=0.1))
     frame = pd.DataFrame(rows)
     frame["delta_k"] = frame["delta_w"] = 0.0  # min-max normalized columns (not read)

@@ -4,7 +4,8 @@ steps, Sec. 5.2) and ``Delta W = (E^n)^2 = max_j (mean_i W_ji)^2``, each min-max
 [0, 1] over the sweep of one optimizer family, one layer and one replicate, as in the paper.
 The raw values stay in the CSV (``delta_k_raw``, ``delta_w_raw``), with what the claims need to
 judge them: ``delta_w_init`` (``Delta W`` at t = 0, the level of i.i.d. weights), ``loss`` and
-``loss_init`` (training loss at the last checkpoint and at t = 0) and ``displacement``
+``loss_init`` (training loss at the last checkpoint and at t = 0), ``loss_mean_image`` (that
+of the mean image) and ``displacement``
 (``||W_T - W_0||_F / ||W_0||_F``). The figure draws the mean over the replicates."""
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def min_max(values: pd.Series) -> pd.Series:
 
 def sweep_table(kernels: pd.DataFrame, weights: pd.DataFrame, inputs: str) -> pd.DataFrame:
     """Rows ``optimizer, eps, lr, replicate, member, status, layer, step, delta_k_raw,
-    delta_w_raw, delta_w_init, loss, loss_init, displacement, delta_k, delta_w`` at the last
+    delta_w_raw, loss, loss_mean_image, displacement, delta_w_init, loss_init, delta_k,
+    delta_w`` at the last
     checkpoint of each family's run (numbered layers only)."""
     kernels = kernels[(kernels.inputs == inputs) & (kernels.layer.astype(str) != "full")].copy()
     kernels["layer"] = kernels.layer.astype(int)
@@ -38,7 +40,7 @@ def sweep_table(kernels: pd.DataFrame, weights: pd.DataFrame, inputs: str) -> pd
     keys = ["optimizer", "eps", "lr", "replicate", "member", "status", "layer", "step"]
     dk = ((kernels.k_measured - kernels.k_arccos) ** 2).groupby(
         [kernels[k] for k in keys]).mean().rename("delta_k_raw").reset_index()
-    extra = [c for c in ("loss", "displacement") if c in weights]
+    extra = [c for c in ("loss", "loss_mean_image", "displacement") if c in weights]
     w = weights[keys + ["en_squared", *extra]].rename(columns={"en_squared": "delta_w_raw"})
     start = first[["optimizer", "member", "layer", "en_squared",
                    *(["loss"] if "loss" in weights else [])]].rename(

@@ -141,7 +141,7 @@ def plan(config: dict) -> Plan:
             f"kernels_{family}", f"{PKG}.trained_kernels:kernel_table", inputs=inputs,
             params={"pairs": int(measure["pairs"]), "seed": seed, "inputs": list(INPUTS)}))
         weights.append(reg.table(f"weights_{family}", f"{PKG}.trained_kernels:weight_table",
-                                 inputs={"run": inputs["run"]}))
+                                 inputs=inputs))
         if family in SHOWN:
             recon.append(reg.table(
                 f"reconstructions_{family}", f"{PKG}.trained_kernels:reconstruction_table",

@@ -57,6 +57,14 @@ def checkpoint_losses(run, step: int) -> np.ndarray:
         return window.mean(axis=0)
 
 
+def mean_image_loss(dataset_path) -> float:
+    """The training objective ``1/(2Sk) sum ||f(x) - x||^2`` of the best constant predictor,
+    the mean image: half the mean per-pixel variance, estimated on the test split. A network
+    whose loss is not well below it has learned little beyond the mean image."""
+    x, _ = load(dataset_path, "test")
+    return float(0.5 * x.numpy().var(axis=0).mean())
+
+
 def hypothesis3(x) -> np.ndarray:
     """``m^(1/4) max_i |x_i| / ||x||`` per row (Hypothesis 3 asks it to tend to 0 with m)."""
     x = np.asarray(x, dtype=np.float64)
@@ -95,10 +103,11 @@ def procedure1_pairs(dataset_path, pairs: int, seed: int, inputs: str, layer) ->
 
 
 def kernel_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
-    """Rows ``optimizer, eps, lr, replicate, member, status, loss, inputs, layer, step, pair,
-    theta, theta_achieved, k_measured, k_arccos, n_skipped, hyp3_x``: ``loss`` the training loss
-    at the checkpoint (:func:`checkpoint_losses`), ``hyp3_x`` Hypothesis 3's statistic of the
-    pair's ``x`` (:func:`hypothesis3`)."""
+    """Rows ``optimizer, eps, lr, replicate, member, status, loss, loss_mean_image, inputs,
+    layer, step, pair, theta, theta_achieved, k_measured, k_arccos, n_skipped, hyp3_x``:
+    ``loss`` the training loss at the checkpoint (:func:`checkpoint_losses`),
+    ``loss_mean_image`` that of the mean image (:func:`mean_image_loss`), ``hyp3_x``
+    Hypothesis 3's statistic of the pair's ``x`` (:func:`hypothesis3`)."""
     run = read_run(inputs["run"])
     settings = member_settings(run)
     depth = run.spec.n_layers
@@ -107,6 +116,7 @@ def kernel_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
                                                  int(params["seed"]), kind, layer)
                  for kind in params["inputs"] for layer in layers}
     frames = []
+    floor = mean_image_loss(inputs["dataset"])
     for step in run.checkpoint_steps:
         ws = [w for w, _ in run.params(int(step))]
         losses = checkpoint_losses(run, int(step))
@@ -121,7 +131,7 @@ def kernel_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
                     k_ref = arccos_kernel(pr.achieved)
                 frames.append(pd.DataFrame({
                     **setting, "member": e, "status": run.status[e],
-                    "loss": float(losses[e]), "inputs": kind,
+                    "loss": float(losses[e]), "loss_mean_image": floor, "inputs": kind,
                     "layer": str(layer), "step": int(step), "pair": np.arange(len(k)),
                     "theta": pr.theta, "theta_achieved": pr.achieved, "k_measured": k,
                     "k_arccos": k_ref, "n_skipped": len(pr.skipped),
@@ -133,10 +143,12 @@ def kernel_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
 
 def weight_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
     """Rows ``optimizer, eps, lr, replicate, member, status, layer, step, en_squared, loss,
-    displacement``: ``(E^n)^2 = max_j (mean_i W_ji)^2`` (Sec. 5.2) of each layer at each
-    checkpoint, the training loss there (:func:`checkpoint_losses`) and how far the layer moved,
+    loss_mean_image, displacement``: ``(E^n)^2 = max_j (mean_i W_ji)^2`` (Sec. 5.2) of each
+    layer at each checkpoint, the training loss there (:func:`checkpoint_losses`), that of the
+    mean image (:func:`mean_image_loss`) and how far the layer moved,
     ``||W_t - W_0||_F / ||W_0||_F``."""
     run = read_run(inputs["run"])
+    floor = mean_image_loss(inputs["dataset"])
     rows = []
     w0 = [np.asarray(w, dtype=np.float64) for w, _ in run.params(int(run.checkpoint_steps[0]))]
     for step in run.checkpoint_steps:
@@ -147,7 +159,8 @@ def weight_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
                 moved = np.linalg.norm(w[e] - first[e]) / np.linalg.norm(first[e])
                 rows.append({**setting, "member": e, "status": run.status[e], "layer": layer,
                              "step": int(step), "en_squared": en_squared(w[e]),
-                             "loss": float(losses[e]), "displacement": float(moved)})
+                             "loss": float(losses[e]), "loss_mean_image": floor,
+                             "displacement": float(moved)})
     return pd.DataFrame(rows)
 
 
