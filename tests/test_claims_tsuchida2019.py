@@ -211,7 +211,7 @@ def test_sharp_change_conditions_signal_grid_training_and_missing_sweeps():
     assert "grid = 8" in run(frames)["S5-adam-sharp-dk"]["reason"]
     frames[SWEEP] = sweep(small_loss=0.8)  # the small-eps networks did not train
     assert "trained = " in run(frames)["S5-adam-sharp-dW"]["reason"]
-    frames[SWEEP] = sweep(families=("adam",))  # quick trains no RMSProp / NAdam sweep
+    frames[SWEEP] = sweep(families=("adam",))  # a config without RMSProp / NAdam sweeps
     row = run(frames)["S5-rmsprop-nadam-sharp"]
     assert row["verdict"] == "inconclusive" and "sweeps = 0" in row["reason"]
 

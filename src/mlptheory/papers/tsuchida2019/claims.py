@@ -195,8 +195,8 @@ def _drift(frame, select, what: str, grows: bool) -> Measurement:
     trained = max(lr for v in nets.values() for *_, lr in v["rows"])
     last = max(v["last"] for v in nets.values())
     previous = max(v["previous"] for v in nets.values())
-    detail = "; ".join(f"{s}: ratio {', '.join(f'{x:.3g}' for _, x, _, _ in v['rows'])}, loss "
-                       f"ratio {', '.join(f'{lr:.3g}' for *_, lr in v['rows'])}"
+    detail = "; ".join(f"{s}: ratio {', '.join(f'{x:.3g}' for _, x, _, _ in v['rows'])}, "
+                       f"loss / mean image's {', '.join(f'{lr:.3g}' for *_, lr in v['rows'])}"
                        for s, v in nets.items())
     note = (f"{what}; MSE to arc-cosine at {_length(last)} / at t = 0, layers "
             f"{'+'.join(hidden)} pooled, per replicate ({detail}); geometric mean over "
@@ -206,11 +206,13 @@ def _drift(frame, select, what: str, grows: bool) -> Measurement:
         diagnosis = (f"scale: the drift ratio grows with training, {p_mean:.3g} at t = "
                      f"{previous} -> {value:.3g} at t = {last} (the paper: t = {PAPER_STEPS})"
                      if value > p_mean else
-                     f"disagrees: the networks trained (loss ratio <= {trained:.3g}) and the "
-                     f"drift did not grow from t = {previous} ({p_mean:.3g}) to t = {last}")
+                     f"disagrees: the networks trained (loss / mean image's <= "
+                     f"{trained:.3g}) and the drift did not grow from t = {previous} "
+                     f"({p_mean:.3g}) to t = {last}")
     else:
-        diagnosis = (f"disagrees: the networks trained (loss ratio <= {trained:.3g}), layers "
-                     f"{'+'.join(hidden)} (Proposition 6's), no diverged member counted")
+        diagnosis = (f"disagrees: the networks trained (loss / mean image's <= "
+                     f"{trained:.3g}), layers {'+'.join(hidden)} (Proposition 6's), no "
+                     "diverged member counted")
     return Measurement(value, low, high, len(reps), note,
                        (_replicate_condition(len(reps)),
                         _trained_condition(trained, "worst replicate of " + what)),
@@ -402,8 +404,9 @@ def _sgd_below_adam(column):
                       _trained_condition(loss, "worst stable SGD member"),
                       Condition("moved", moved, f">= {MOVED:g}",
                                 "||W_T - W_0||_F / ||W_0||_F of SGD's hidden layers, median"))
-        diagnosis = (f"disagrees: SGD trained (loss ratio <= {loss:.3g}) and moved its weights "
-                     f"({moved:.3g} of their norm) yet its {column} is not below Adam's")
+        diagnosis = (f"disagrees: SGD trained (loss / mean image's <= {loss:.3g}) and moved "
+                     f"its weights ({moved:.3g} of their norm) yet its {column} is not below "
+                     "Adam's")
         return Measurement(value, low, high, len(reps), note, conditions, diagnosis)
     return measure
 
