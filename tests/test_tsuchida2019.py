@@ -104,21 +104,53 @@ def test_sweep_statistics_are_min_max_normalized_per_family_and_layer():
 def test_plan_trains_one_ensemble_per_family_with_per_member_hyperparameters():
     config = plan_config(REPO, "configs/quick.yaml")
     cfg = config["tsuchida2019"]
+    reps = cfg["training"]["seeds"]
+    assert reps >= 3  # the claims' intervals need independent replicates
     result = plan(config)
-    assert set(result.runs) == {f"autoencoder_{f}" for f in ("adam", "sgd", "rmsprop", "nadam")}
+    assert set(result.runs) == {f"autoencoder_{f}" for f in ("adam", "sgd")
+                                if cfg["optimizers"][f]["eps" if f == "adam" else "lr"]} | {
+        f"autoencoder_{f}" for f in ("rmsprop", "nadam") if cfg["optimizers"][f]["eps"]}
     for request in result.runs.values():
         assert RunRequest.from_dict(request).to_dict() == request
     adam = RunRequest.from_dict(result.runs["autoencoder_adam"])
-    assert list(adam.train.member_eps) == cfg["optimizers"]["adam"]["eps"]
+    # setting-major: member i * reps + r is setting i, replicate r
+    assert list(adam.train.member_eps) == [e for e in cfg["optimizers"]["adam"]["eps"]
+                                           for _ in range(reps)]
     assert adam.train.member_lr is None and adam.data.targets == "reconstruction"
     assert adam.spec.widths == (784,) * 5 and not adam.spec.bias and adam.spec.init == "he"
-    assert len(set(adam.seeds)) == 1  # one initialization for every member
+    assert adam.train.data_order == "per_member"  # own minibatch order per init seed
+    first = list(adam.seeds[:reps])
+    assert len(set(first)) == reps and list(adam.seeds) == first * len(
+        cfg["optimizers"]["adam"]["eps"])
     sgd = RunRequest.from_dict(result.runs["autoencoder_sgd"])
-    assert list(sgd.train.member_lr) == cfg["optimizers"]["sgd"]["lr"]
-    assert sgd.seeds[0] == adam.seeds[0] and sgd.train.data_seed == adam.train.data_seed
+    assert list(sgd.train.member_lr) == [lr for lr in cfg["optimizers"]["sgd"]["lr"]
+                                         for _ in range(reps)]
+    assert list(sgd.seeds[:reps]) == first  # replicate r: one init across the optimizers
     rows = result.registry.figures["fig3_trained_kernels_zero_sum"].params["rows"]
     assert [(r["optimizer"], r["eps"] if r["optimizer"] == "adam" else r["lr"]) for r in rows] \
         == [("adam", 1e-16), ("adam", 1e-8), ("adam", 1.0), ("sgd", 0.5)]
+
+
+def test_member_settings_number_the_replicates_by_their_init_seed():
+    from types import SimpleNamespace
+
+    train = SimpleNamespace(optimizer="adam", lr=1e-3, eps=1e-8, member_lr=None,
+                            member_eps=(1e-16, 1e-16, 1.0, 1.0))
+    run = SimpleNamespace(train=train, seeds=np.array([7, 9, 7, 9]))
+    got = trained_kernels.member_settings(run)
+    assert [(m["eps"], m["replicate"]) for m in got] == [(1e-16, 0), (1e-16, 1), (1.0, 0),
+                                                        (1.0, 1)]
+
+
+def test_hypothesis3_statistic_of_procedure1_zero_sum_inputs_is_large():
+    """Hypothesis 3 asks m^(1/4) max|x_i| / ||x|| -> 0; the zero-sum steps of Procedure 1 put
+    the negated sum into one coordinate, which then holds most of the norm."""
+    rng = np.random.default_rng(5)
+    data = rng.uniform(0, 1, size=(20, 784)) * (rng.uniform(size=(20, 784)) < 0.2)
+    spread = trained_kernels.hypothesis3(data)
+    pairs = procedure1(data, rng.uniform(0, np.pi, 20), rng, zero_sum=True)
+    assert np.median(trained_kernels.hypothesis3(pairs.x)) > 3 * np.median(spread)
+    assert trained_kernels.hypothesis3(np.ones((1, 16)))[0] == pytest.approx(16 ** 0.25 / 4)
 
 
 def test_plan_names_the_key_of_a_figure_row_outside_its_sweep():

@@ -7,10 +7,14 @@ autoencoder runs, their layer-wise kernels and reconstructions), :mod:`.optimize
 (Fig. 5).
 
 Training: one ensemble per optimizer family (``adam``, ``sgd``, ``rmsprop``, ``nadam``), one
-member per value of its sweep (eps, or the SGD learning rate) via the per-member
-hyperparameters of :class:`~mlptheory.train_config.TrainConfig`. Every member of every family
-starts from the same initialization and sees the same minibatches (common random numbers), so
-the members differ only in the optimizer.
+member per value of its sweep (eps, or the SGD learning rate) and replicate via the per-member
+hyperparameters of :class:`~mlptheory.train_config.TrainConfig`. ``training.seeds`` replicates
+(the paper trains one network per setting) are independent networks: replicate ``r`` has its own
+initialization and its own minibatch order (``data_order="per_member"``, the order seed derived
+from the init seed). Within a replicate every member of every family starts from the same
+initialization and sees the same minibatches (common random numbers), so the members of one
+replicate differ only in the optimizer. Members are laid out setting-major: member
+``i * seeds + r`` is setting ``i``, replicate ``r``.
 """
 
 from __future__ import annotations
@@ -45,8 +49,15 @@ def network_spec(cfg: dict, dataset: str) -> NetworkSpec:
                        dtype=cfg["dtype"])
 
 
+def replicate_seeds(base_seed: int, seeds: int) -> list[int]:
+    """The init seed of each replicate (replicate 0 keeps the single-network seed)."""
+    first = derive_seed(base_seed, PAPER, "autoencoder_init")
+    return [first] + [derive_seed(base_seed, PAPER, "autoencoder_init", r)
+                      for r in range(1, int(seeds))]
+
+
 def members(family: str, sweep: dict) -> list[dict]:
-    """One ``{"optimizer", "lr", "eps"}`` per member of a family's sweep (in config order)."""
+    """One ``{"optimizer", "lr", "eps"}`` per setting of a family's sweep (in config order)."""
     if family == "sgd":
         return [{"optimizer": "sgd", "lr": float(lr), "eps": 0.0} for lr in sweep["lr"]]
     return [{"optimizer": family, "lr": float(sweep["lr"]), "eps": float(eps)}
@@ -62,23 +73,26 @@ def training_requests(cfg: dict, dataset: str, base_seed: int) -> dict[str, dict
     data = DataRequest(dataset, split="train", n=train["n_train"],
                        seed=derive_seed(base_seed, PAPER, "train_subset"),
                        targets="reconstruction")
-    init_seed = derive_seed(base_seed, PAPER, "autoencoder_init")
+    init_seeds = replicate_seeds(base_seed, train.get("seeds", 1))
+    n_rep = len(init_seeds)
     requests = {}
     for family in FAMILIES:
         sweep = members(family, cfg["optimizers"][family])
         if not sweep:
             continue  # an empty sweep (an optional row of Fig. 5) trains nothing
         common = dict(optimizer=family, loss="mse_per_output", max_steps=int(train["max_steps"]),
-                      batch_size=int(train["batch_size"]), drop_last=True, data_order="shared",
-                      data_seed=derive_seed(base_seed, PAPER, "data_order"),
+                      batch_size=int(train["batch_size"]), drop_last=True,
+                      data_order="per_member",
                       checkpoint_steps=tuple(int(s) for s in train["checkpoints"]),
                       log_every=int(train["log_every"]), betas=(0.9, 0.999))
+        expanded = [m for m in sweep for _ in range(n_rep)]  # setting-major (module docstring)
         if family == "sgd":
-            config = TrainConfig(lr=sweep[0]["lr"], member_lr=[m["lr"] for m in sweep], **common)
+            config = TrainConfig(lr=sweep[0]["lr"], member_lr=[m["lr"] for m in expanded],
+                                 **common)
         else:
             config = TrainConfig(lr=sweep[0]["lr"], eps=sweep[0]["eps"],
-                                 member_eps=[m["eps"] for m in sweep], **common)
-        requests[run_name(family)] = RunRequest(spec, config, [init_seed] * len(sweep),
+                                 member_eps=[m["eps"] for m in expanded], **common)
+        requests[run_name(family)] = RunRequest(spec, config, init_seeds * len(sweep),
                                                 data).to_dict()
     return requests
 
@@ -127,7 +141,7 @@ def plan(config: dict) -> Plan:
             f"kernels_{family}", f"{PKG}.trained_kernels:kernel_table", inputs=inputs,
             params={"pairs": int(measure["pairs"]), "seed": seed, "inputs": list(INPUTS)}))
         weights.append(reg.table(f"weights_{family}", f"{PKG}.trained_kernels:weight_table",
-                                 inputs={"run": inputs["run"]}))
+                                 inputs=inputs))
         if family in SHOWN:
             recon.append(reg.table(
                 f"reconstructions_{family}", f"{PKG}.trained_kernels:reconstruction_table",

@@ -28,15 +28,47 @@ ZERO_SUM = {"zero_sum": True, "nonzero_sum": False}
 
 
 def member_settings(run) -> list[dict]:
-    """``{"optimizer", "lr", "eps"}`` of each member of a run (its per-member values)."""
+    """``{"optimizer", "lr", "eps", "replicate"}`` of each member of a run (its per-member
+    values; ``replicate``: the rank of its init seed among the run's distinct seeds in order of
+    first appearance, see :mod:`.plan`)."""
     train = run.train
-    n = len(run.seeds)
+    seeds = [int(s) for s in run.seeds]
+    n = len(seeds)
+    rank = {s: r for r, s in enumerate(dict.fromkeys(seeds))}
     lrs = train.member_lr or (train.lr,) * n
     eps = train.member_eps or (train.eps,) * n
     if train.optimizer in ("sgd", "gd"):
         eps = (0.0,) * n
-    return [{"optimizer": train.optimizer, "lr": float(a), "eps": float(b)}
-            for a, b in zip(lrs, eps, strict=True)]
+    return [{"optimizer": train.optimizer, "lr": float(a), "eps": float(b),
+             "replicate": rank[s]} for a, b, s in zip(lrs, eps, seeds, strict=True)]
+
+
+LOSS_WINDOW = 10  # training steps averaged into the loss recorded at a checkpoint
+
+
+def checkpoint_losses(run, step: int) -> np.ndarray:
+    """Per member: the mean training (minibatch) loss over the ``LOSS_WINDOW`` steps up to
+    ``step`` (the last recorded steps at the end of the run; step 0 alone at t = 0), NaN for a
+    member stopped before."""
+    losses = np.asarray(run.losses, dtype=np.float64)
+    end = min(int(step), len(losses) - 1)
+    window = losses[max(0, end - LOSS_WINDOW + 1):end + 1]
+    with np.errstate(invalid="ignore"):
+        return window.mean(axis=0)
+
+
+def mean_image_loss(dataset_path) -> float:
+    """The training objective ``1/(2Sk) sum ||f(x) - x||^2`` of the best constant predictor,
+    the mean image: half the mean per-pixel variance, estimated on the test split. A network
+    whose loss is not well below it has learned little beyond the mean image."""
+    x, _ = load(dataset_path, "test")
+    return float(0.5 * x.numpy().var(axis=0).mean())
+
+
+def hypothesis3(x) -> np.ndarray:
+    """``m^(1/4) max_i |x_i| / ||x||`` per row (Hypothesis 3 asks it to tend to 0 with m)."""
+    x = np.asarray(x, dtype=np.float64)
+    return x.shape[1] ** 0.25 * np.abs(x).max(axis=1) / np.linalg.norm(x, axis=1)
 
 
 def composed_arccos(theta, depth: int) -> np.ndarray:
@@ -71,8 +103,11 @@ def procedure1_pairs(dataset_path, pairs: int, seed: int, inputs: str, layer) ->
 
 
 def kernel_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
-    """Rows ``optimizer, eps, lr, member, status, inputs, layer, step, pair, theta,
-    theta_achieved, k_measured, k_arccos, n_skipped``."""
+    """Rows ``optimizer, eps, lr, replicate, member, status, loss, loss_mean_image, inputs,
+    layer, step, pair, theta, theta_achieved, k_measured, k_arccos, n_skipped, hyp3_x``:
+    ``loss`` the training loss at the checkpoint (:func:`checkpoint_losses`),
+    ``loss_mean_image`` that of the mean image (:func:`mean_image_loss`), ``hyp3_x``
+    Hypothesis 3's statistic of the pair's ``x`` (:func:`hypothesis3`)."""
     run = read_run(inputs["run"])
     settings = member_settings(run)
     depth = run.spec.n_layers
@@ -81,8 +116,10 @@ def kernel_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
                                                  int(params["seed"]), kind, layer)
                  for kind in params["inputs"] for layer in layers}
     frames = []
+    floor = mean_image_loss(inputs["dataset"])
     for step in run.checkpoint_steps:
         ws = [w for w, _ in run.params(int(step))]
+        losses = checkpoint_losses(run, int(step))
         for e, setting in enumerate(settings):
             for (kind, layer), pr in pair_sets.items():
                 if layer == "full":
@@ -93,35 +130,43 @@ def kernel_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
                     k = normalized_kernel(ws[layer - 1][e], pr.x, pr.y)
                     k_ref = arccos_kernel(pr.achieved)
                 frames.append(pd.DataFrame({
-                    **setting, "member": e, "status": run.status[e], "inputs": kind,
+                    **setting, "member": e, "status": run.status[e],
+                    "loss": float(losses[e]), "loss_mean_image": floor, "inputs": kind,
                     "layer": str(layer), "step": int(step), "pair": np.arange(len(k)),
                     "theta": pr.theta, "theta_achieved": pr.achieved, "k_measured": k,
-                    "k_arccos": k_ref, "n_skipped": len(pr.skipped)}))
+                    "k_arccos": k_ref, "n_skipped": len(pr.skipped),
+                    "hyp3_x": hypothesis3(pr.x)}))
         if log is not None:
             log.info("step %d done", step)
     return pd.concat(frames, ignore_index=True)
 
 
 def weight_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
-    """Rows ``optimizer, eps, lr, member, status, layer, step, en_squared, loss``:
-    ``(E^n)^2 = max_j (mean_i W_ji)^2`` (Sec. 5.2) of each layer at each checkpoint, and the
-    training loss recorded at that step (NaN at the end of the run)."""
+    """Rows ``optimizer, eps, lr, replicate, member, status, layer, step, en_squared, loss,
+    loss_mean_image, displacement``: ``(E^n)^2 = max_j (mean_i W_ji)^2`` (Sec. 5.2) of each
+    layer at each checkpoint, the training loss there (:func:`checkpoint_losses`), that of the
+    mean image (:func:`mean_image_loss`) and how far the layer moved,
+    ``||W_t - W_0||_F / ||W_0||_F``."""
     run = read_run(inputs["run"])
+    floor = mean_image_loss(inputs["dataset"])
     rows = []
+    w0 = [np.asarray(w, dtype=np.float64) for w, _ in run.params(int(run.checkpoint_steps[0]))]
     for step in run.checkpoint_steps:
-        ws = [w for w, _ in run.params(int(step))]
+        ws = [np.asarray(w, dtype=np.float64) for w, _ in run.params(int(step))]
+        losses = checkpoint_losses(run, int(step))
         for e, setting in enumerate(member_settings(run)):
-            loss = run.losses[step, e] if step < len(run.losses) else np.nan
-            for layer, w in enumerate(ws, start=1):
+            for layer, (w, first) in enumerate(zip(ws, w0, strict=True), start=1):
+                moved = np.linalg.norm(w[e] - first[e]) / np.linalg.norm(first[e])
                 rows.append({**setting, "member": e, "status": run.status[e], "layer": layer,
                              "step": int(step), "en_squared": en_squared(w[e]),
-                             "loss": float(loss)})
+                             "loss": float(losses[e]), "loss_mean_image": floor,
+                             "displacement": float(moved)})
     return pd.DataFrame(rows)
 
 
 def reconstruction_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
-    """Rows ``optimizer, eps, lr, member, image, pixel, original, reconstruction``: the network
-    at its last checkpoint on a fixed set of test images."""
+    """Rows ``optimizer, eps, lr, replicate, member, image, pixel, original, reconstruction``:
+    the network at its last checkpoint on a fixed set of test images."""
     run = read_run(inputs["run"])
     x, _ = load(inputs["dataset"], "test", n=int(params["images"]),
                 seed=derive_seed(int(params["seed"]), "tsuchida_reconstructions"))
@@ -144,6 +189,7 @@ def row_label(setting: dict) -> str:
 
 
 def _select(frame: pd.DataFrame, setting: dict) -> pd.DataFrame:
+    """The rows of one setting, every replicate."""
     mask = frame.optimizer == setting["optimizer"]
     for key in ("lr", "eps"):
         mask &= np.isclose(frame[key], setting[key], rtol=1e-9, atol=0)
@@ -157,7 +203,8 @@ def _image(values, shape):
 
 def draw(tables, params):
     """Rows: the chosen optimizer settings; columns: layers 1..L, the full network, and test
-    reconstructions (originals above, reconstructions below)."""
+    reconstructions (originals above, reconstructions below). Replicate 0 is drawn; the CSV
+    holds every replicate of the rows (the claims read them)."""
     import matplotlib.pyplot as plt
     from matplotlib import cm
 
@@ -177,8 +224,9 @@ def draw(tables, params):
     grid = np.linspace(0, np.pi, 200)
     plotted = []
     for r, setting in enumerate(rows):
-        sub = _select(kernels, setting)
-        plotted.append(sub)
+        everyone = _select(kernels, setting)
+        plotted.append(everyone)
+        sub = everyone[everyone.replicate == 0] if "replicate" in everyone else everyone
         for c, layer in enumerate(layers):
             ax = axes[r, c]
             cell = sub[sub.layer == layer]
@@ -200,6 +248,7 @@ def draw(tables, params):
                 ax.set_ylabel(row_label(setting), fontsize=8)
         ax = axes[r, -1]
         rec = _select(recon, setting)
+        rec = rec[rec.replicate == 0] if "replicate" in rec else rec
         images = sorted(rec.image.unique())
         tiles = []
         for i in images:
@@ -214,8 +263,9 @@ def draw(tables, params):
         if r == 0:
             ax.set_title("test: original / reconstruction", fontsize=8)
     axes[0, 0].legend(fontsize=6, markerscale=3, loc="lower left")
+    n_rep = kernels.replicate.nunique() if "replicate" in kernels else 1
     fig.suptitle(f"tsuchida2019 Fig. {params['figure']}: "
-                 f"{'zero' if params['inputs'] == 'zero_sum' else 'non-zero'} coordinate sums",
-                 fontsize=10)
+                 f"{'zero' if params['inputs'] == 'zero_sum' else 'non-zero'} coordinate sums"
+                 + (f" (replicate 0 of {n_rep})" if n_rep > 1 else ""), fontsize=10)
     fig.tight_layout()
     return fig, pd.concat(plotted, ignore_index=True)
