@@ -152,7 +152,8 @@ def change_frames(width=32, widths=(16, 32), **kw):
 
 CHANGE_IDS = ["S4-transition-tanh", "S4-transition-relu", "S4-ordered-small", "S4-chaotic-depth",
               "S4-eoc-below-one", "S4-eoc-above-ordered", "S4-trainability",
-              "S4-trainability-phases", "S4-early", "S4-width", "S4-width-transition"]
+              "S4-trainability-phases", "S4-trainability-chaotic", "S4-early", "S4-width",
+              "S4-width-transition"]
 
 
 def test_change_claims_hold_in_a_world_where_they_hold():
@@ -171,8 +172,9 @@ def test_chaotic_untrainable_contradicts_the_phase_claim():
         f = frames[name]
         f.loc[f.chi1 > 1.05, "min_loss"] = 1e5
     out = rows(frames)
-    check(out, ["S4-trainability-phases"], "not_reproduced")
+    check(out, ["S4-trainability-phases", "S4-trainability-chaotic"], "not_reproduced")
     check(out, ["S4-trainability"], "reproduced")
+    assert out["S4-trainability-chaotic"]["diagnosis"].startswith("deviation:lr_cap:")
 
 
 def test_change_one_seed_or_rate_above_critical_is_inconclusive():
@@ -189,6 +191,17 @@ def test_change_short_training_is_inconclusive():
     out = rows(change_frames(), config)
     check(out, CHANGE_IDS, "inconclusive")
     assert "gd_time" in out["S4-ordered-small"]["reason"]
+
+
+def test_ordered_change_large_gets_a_width_diagnosis():
+    frames = change_frames()
+    for name in ("fig3_ntk_change_tanh", "fig4_ntk_change_relu"):
+        f = frames[name]
+        f.loc[f.chi1 <= 0.75, "rel_change_final"] *= 50
+    out = rows(frames)
+    check(out, ["S4-ordered-small"], "not_reproduced")
+    # Figs. 10, 11 of this world: the change falls from M = 16 to M = 32
+    assert out["S4-ordered-small"]["diagnosis"].startswith("scale:")
 
 
 def test_change_noisy_networks_straddle():

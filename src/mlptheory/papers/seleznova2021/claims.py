@@ -14,7 +14,10 @@ Every threshold was fixed from the paper's wording before measuring:
 * NTK change: a "phase transition" is a chaotic / ordered ratio of the mean relative change of
   at least 3; "small" change below 0.1, "significant" at least 0.1, "way below 1" below 0.5;
   "increases with depth" / "larger" a ratio above 1. Trainable: the minimal loss below 0.9 x the
-  loss of the constant predictor; "mostly cannot": fewer than half trainable.
+  loss of the constant predictor; "mostly cannot": fewer than half trainable; "much faster in
+  the ordered than in the chaotic phase": a larger trainable fraction of the chaotic than of the
+  ordered networks at the same depths (L > 1), and at L = 20 (where the ordered ones "already
+  mostly cannot") at least half of the chaotic ones trainable.
 * Lemma 5.2 / Fig. 6 (exact mean-field recursions, no sampling): "kappa_1/kappa_2 -> 1" (ordered,
   ill-conditioned) is below 1.1 at the deepest depth; "grows with depth" is a ratio
   kappa(L_max) / kappa(L = 1) above 1 for every input covariance c < 1 (c = 1, identical inputs,
@@ -362,6 +365,20 @@ def _width_trend(frames, which, column="rel_change_final"):
     return d.groupby("width")[column].mean().to_dict()
 
 
+def _width_diagnosis(frames, which):
+    """``scale:`` when the which-phase networks' mean change at the deepest depth falls from the
+    narrowest to the widest width of Figs. 10, 11 (the paper: M = 256), else ``disagrees:``."""
+    trend = _width_trend(frames, which)
+    text = ", ".join(f"{v:.3g} at M = {int(w)}" for w, v in sorted(trend.items()))
+    if len(trend) < 2:
+        return f"disagrees: no second width to test a finite-width effect ({text or 'none'})"
+    ws = sorted(trend)
+    if trend[ws[-1]] < trend[ws[0]]:
+        return (f"scale: the {which} networks' mean change at the deepest L falls with width "
+                f"({text}; the paper: M = 256)")
+    return f"disagrees: the {which} networks' mean change does not fall with width ({text})"
+
+
 def _change_ratio(name):
     def measure(frames, config):
         frame = frames[name]
@@ -388,9 +405,7 @@ def _ordered_change_small(frames, config):
     return _m(value, low, high, len(ordered),
               f"max over (activation, depth) of the mean change of the ordered networks "
               f"(chi1 <= {ORDERED_CHI1}), t interval over networks; at {label}",
-              _change_conds(d, config),
-              f"scale: the NTK of a finite network changes by O(1/sqrt(M)); M = "
-              f"{int(d.width.iloc[0])} here, 256 in the paper")
+              _change_conds(d, config), _width_diagnosis(frames, "ordered"))
 
 
 def _chaotic_change_grows(frames, config):
@@ -433,30 +448,67 @@ def _ordered_untrainable_deep(frames, config):
               "disagrees: most ordered L = 20 networks do learn within the paper's GD time")
 
 
-def _trainability_phases(frames, config):
+def _fraction_difference(a, b):
+    """``(value, low, high)`` of ``mean(a) - mean(b)`` (0/1 samples): the difference of the
+    Clopper-Pearson bounds of each fraction (conservative; informative even when a sample is all
+    zeros or all ones, where a bootstrap collapses to a point)."""
+    from ...claims import proportion_interval
+
+    fa, la, ha = proportion_interval(int(a.sum()), len(a))
+    fb, lb, hb = proportion_interval(int(b.sum()), len(b))
+    return fa - fb, la - hb, ha - lb
+
+
+def _chaotic_evidence(ch):
     import numpy as np
 
-    d = _cells(frames, CHANGE)
-    deep = d[d.depth == d.depth.max()]
-    ch, od = _phase(deep, "chaotic"), _phase(deep, "ordered")
-    if ch.empty or od.empty:
-        raise Inconclusive("no chaotic or no ordered network at the deepest depth")
-    a, b = _trainable(ch).astype(float), _trainable(od).astype(float)
-    value, low, high = _boot_means(a, b, lambda x, y: x - y)
     rel = ch.min_loss / ch.baseline_loss
     capped = float((ch.lr < ch.lr_config).mean())
-    evidence = (f"at L = {deep.depth.max()} {int(a.sum())}/{len(a)} chaotic and "
-                f"{int(b.sum())}/{len(b)} ordered networks are trainable; the chaotic minimal "
-                f"losses are {np.nanmin(rel):.3g} to {np.nanmax(rel):.3g} x the baseline, "
-                f"starting at median {np.nanmedian(ch.initial_loss / ch.baseline_loss):.3g} x "
-                "(the output variance q^L explodes in the chaotic phase)")
-    diag = (f"deviation:lr_cap: {capped:.0%} of the chaotic networks train at the capped rate "
-            f"0.5 x lr_crit, below the configured lr; {evidence}" if capped > 0.5 else
-            f"disagrees: {evidence}")
+    evidence = (f"the chaotic minimal losses are {np.nanmin(rel):.3g} to {np.nanmax(rel):.3g} x "
+                f"the baseline, starting at median "
+                f"{np.nanmedian(ch.initial_loss / ch.baseline_loss):.3g} x (the output variance "
+                "q^L explodes in the chaotic phase)")
+    if capped > 0.5:
+        return (f"deviation:lr_cap: {capped:.0%} of these chaotic networks train at the capped "
+                f"rate 0.5 x lr_crit (median {np.median(ch.lr):.2g}, configured "
+                f"{ch.lr_config.iloc[0]:.2g}), the paper's own condition lr <= lr_crit; {evidence}")
+    return f"disagrees: {evidence}"
+
+
+def _trainability_phases(frames, config):
+    d = _cells(frames, CHANGE)
+    deep = d[d.depth > 1]
+    ch, od = _phase(deep, "chaotic"), _phase(deep, "ordered")
+    if ch.empty or od.empty:
+        raise Inconclusive("no chaotic or no ordered network at L > 1")
+    a, b = _trainable(ch).astype(float), _trainable(od).astype(float)
+    value, low, high = _fraction_difference(a, b)
+    per = "; ".join(
+        f"L = {L}: chaotic {int(_trainable(_phase(g, 'chaotic')).sum())}/"
+        f"{len(_phase(g, 'chaotic'))}, ordered {int(_trainable(_phase(g, 'ordered')).sum())}/"
+        f"{len(_phase(g, 'ordered'))}" for L, g in deep.groupby("depth"))
     return _m(value, low, high, len(a) + len(b),
-              f"trainable fraction (min loss < 0.9 x baseline) at the deepest depth, chaotic "
-              f"minus ordered (bootstrap over networks): {a.mean():.3g} - {b.mean():.3g}",
-              _change_conds(d, config, 20), diag)
+              f"trainable fraction (min loss < 0.9 x baseline) over the depths L > 1, chaotic "
+              f"minus ordered, at the same depths (Clopper-Pearson bounds): {a.mean():.3g} - "
+              f"{b.mean():.3g} ({per})",
+              _change_conds(d, config, 20), _chaotic_evidence(ch))
+
+
+def _chaotic_trainable_deep(frames, config):
+    from ...claims import proportion_interval
+
+    d = _cells(frames, CHANGE)
+    if 20 not in set(d.depth):
+        raise Inconclusive(f"no network at L = 20 (deepest {d.depth.max()})")
+    ch = _phase(d[d.depth == 20], "chaotic")
+    if ch.empty:
+        raise Inconclusive("no chaotic network at L = 20")
+    ok = _trainable(ch)
+    value, low, high = proportion_interval(int(ok.sum()), len(ok))
+    return _m(value, low, high, len(ok),
+              f"{int(ok.sum())} of {len(ok)} chaotic networks (chi1 > {1 + EOC_TOL}) at L = 20 "
+              "reach a minimal loss below 0.9 x the constant predictor's",
+              _change_conds(d, config, 20), _chaotic_evidence(ch))
 
 
 def _eoc_change_below_one(frames, config):
@@ -473,8 +525,7 @@ def _eoc_change_below_one(frames, config):
     return _m(value, low, high, len(deep),
               f"max over activations of the mean change of the EOC networks (|chi1 - 1| <= "
               f"{EOC_TOL}) at L = {d.depth.max()}; at {label}", _change_conds(d, config),
-              "scale: the change of a finite network's NTK falls with width; M = "
-              f"{int(d.width.iloc[0])} here, 256 in the paper")
+              _width_diagnosis(frames, "eoc"))
 
 
 def _eoc_change_above_ordered(frames, config):
@@ -709,7 +760,7 @@ CLAIMS = [
     Claim("S4-ordered-small",
           "In the ordered phase the relative NTK change is small for any depth",
           "Sec. 4, Figs. 3a, 4a", "max over activation and depth of the ordered-phase mean "
-          "relative change", "< 0.1", CHANGE, _ordered_change_small),
+          "relative change", "< 0.1", (*CHANGE, *WIDTH), _ordered_change_small),
     Claim("S4-chaotic-depth",
           "In the chaotic phase the relative NTK change increases with depth",
           "Sec. 4, Figs. 3a, 4a", "chaotic mean change, deepest / shallowest depth (min over "
@@ -717,7 +768,7 @@ CLAIMS = [
     Claim("S4-eoc-below-one",
           "Near the phase border the NTK change remains way below 1 for deep networks",
           "Sec. 4, Figs. 3a, 4a", "max over activations of the EOC networks' mean change at "
-          "the deepest L", "< 0.5", CHANGE, _eoc_change_below_one),
+          "the deepest L", "< 0.5", (*CHANGE, *WIDTH), _eoc_change_below_one),
     Claim("S4-eoc-above-ordered",
           "Near the phase border the NTK change is larger than in the ordered phase",
           "Sec. 4, Figs. 3a, 4a", "min over activations of the mean change, EOC / ordered, "
@@ -729,8 +780,13 @@ CLAIMS = [
     Claim("S4-trainability-phases",
           "Networks become untrainable with depth much faster in the ordered than in the "
           "chaotic phase",
-          "Sec. 4, Figs. 3b, 4b", "trainable fraction at the deepest L, chaotic minus ordered",
-          "> 0", CHANGE, _trainability_phases),
+          "Sec. 4, Figs. 3b, 4b", "trainable fraction over the depths L > 1, chaotic minus "
+          "ordered", "> 0", CHANGE, _trainability_phases),
+    Claim("S4-trainability-chaotic",
+          "Chaotic-phase networks stay trainable at L = 20, where the ordered ones mostly cannot "
+          "reach low loss",
+          "Sec. 4, Figs. 3b, 4b", "fraction of chaotic networks at L = 20 whose minimal loss is "
+          "below 0.9 x the constant predictor's", ">= 0.5", CHANGE, _chaotic_trainable_deep),
     Claim("S4-early",
           "For deep networks in the chaotic phase the NTK changes significantly already in "
           "the early stages of training",
