@@ -126,8 +126,8 @@ def _seeds_note(frame: pd.DataFrame) -> str:
         return "one network per cell"
     spread = (per.std() / per.mean()).replace([np.inf, -np.inf], np.nan).dropna()
     counts = f"{k.min()}" if k.min() == k.max() else f"{k.min()}-{k.max()}"
-    return (f"mean of {counts} networks per cell; spread std/mean of the final change: median "
-            f"{spread.median():.2g}, max {spread.max():.2g}")
+    return (f"mean of {counts} networks per cell (final change std/mean: median "
+            f"{spread.median():.2g}, max {spread.max():.2g})")
 
 
 def draw_final(tables, params):
@@ -156,7 +156,7 @@ def draw_final(tables, params):
                  extend="both")
     axes[1].set_title("b) minimal loss reached (relative to predicting the mean)", fontsize=9)
     fig.suptitle(f"{act}, M = {width}, GD lr = {fmt(float(frame['lr_config'].iloc[0]))}, "
-                 f"{len(frame)} networks, {_seeds_note(frame)}\n(dashed: $\\chi_1 = 1$; "
+                 f"{len(frame)} networks,\n{_seeds_note(frame)}\n(dashed: $\\chi_1 = 1$; "
                  f"hatched: diverged; {_mark_note(frame)})", fontsize=10)
     return fig, frame
 
@@ -169,8 +169,8 @@ def draw_steps(tables, params):
     panels = [(f"after {s} steps", marked.assign(value=frame[col]), act, sb2)
               for s, col in sorted(step_columns(frame).items()) if frame[col].notna().any()]
     fig = phase_heatmap_grid([panels], "value", CHANGE, marks=MARKS,
-                             suptitle=f"Relative NTK change during training, {act}, M = {width} "
-                                      "(a network that stopped earlier shows its final value; "
+                             suptitle=f"Relative NTK change during training, {act}, M = {width}"
+                                      "\n(a network that stopped earlier shows its final value; "
                                       f"{_mark_note(frame)};\n{_seeds_note(frame)})")
     return fig, frame
 
