@@ -184,5 +184,5 @@ def draw_width(tables, params):
                act, sb2) for w in dict.fromkeys(frame.width)]
     fig = phase_heatmap_grid([panels], "value", CHANGE, marks=MARKS,
                              suptitle=f"Relative NTK change at the end of training, {act}, "
-                                      f"by width ({_mark_note(frame)};\n{_seeds_note(frame)})")
+                                      f"by width\n({_mark_note(frame)};\n{_seeds_note(frame)})")
     return fig, frame
