@@ -117,6 +117,19 @@ def _mark_note(frame: pd.DataFrame) -> str:
     return rf"$\circ$: lr > {CRIT}"
 
 
+def _seeds_note(frame: pd.DataFrame) -> str:
+    """How the heat maps aggregate the seeds: the mean of the networks of a cell, and the spread
+    between them (median and largest std/mean of the final change over the cells)."""
+    per = frame.groupby(["width", "sw2", "depth"])["rel_change_final"]
+    k = per.size()
+    if k.max() < 2:
+        return "one network per cell"
+    spread = (per.std() / per.mean()).replace([np.inf, -np.inf], np.nan).dropna()
+    counts = f"{k.min()}" if k.min() == k.max() else f"{k.min()}-{k.max()}"
+    return (f"mean of {counts} networks per cell (final change std/mean: median "
+            f"{spread.median():.2g}, max {spread.max():.2g})")
+
+
 def draw_final(tables, params):
     """Figs. 3, 4: relative change at the end of training (a) and the minimal loss (b)."""
     import matplotlib.pyplot as plt
@@ -143,8 +156,8 @@ def draw_final(tables, params):
                  extend="both")
     axes[1].set_title("b) minimal loss reached (relative to predicting the mean)", fontsize=9)
     fig.suptitle(f"{act}, M = {width}, GD lr = {fmt(float(frame['lr_config'].iloc[0]))}, "
-                 f"{len(frame)} networks (dashed: $\\chi_1 = 1$; hatched: diverged;\n"
-                 f"{_mark_note(frame)})", fontsize=10)
+                 f"{len(frame)} networks,\n{_seeds_note(frame)}\n(dashed: $\\chi_1 = 1$; "
+                 f"hatched: diverged; {_mark_note(frame)})", fontsize=10)
     return fig, frame
 
 
@@ -156,9 +169,9 @@ def draw_steps(tables, params):
     panels = [(f"after {s} steps", marked.assign(value=frame[col]), act, sb2)
               for s, col in sorted(step_columns(frame).items()) if frame[col].notna().any()]
     fig = phase_heatmap_grid([panels], "value", CHANGE, marks=MARKS,
-                             suptitle=f"Relative NTK change during training, {act}, M = {width} "
-                                      "(a network that stopped earlier shows its final value; "
-                                      f"{_mark_note(frame)})")
+                             suptitle=f"Relative NTK change during training, {act}, M = {width}"
+                                      "\n(a network that stopped earlier shows its final value; "
+                                      f"{_mark_note(frame)};\n{_seeds_note(frame)})")
     return fig, frame
 
 
@@ -171,5 +184,5 @@ def draw_width(tables, params):
                act, sb2) for w in dict.fromkeys(frame.width)]
     fig = phase_heatmap_grid([panels], "value", CHANGE, marks=MARKS,
                              suptitle=f"Relative NTK change at the end of training, {act}, "
-                                      f"by width ({_mark_note(frame)})")
+                                      f"by width\n({_mark_note(frame)};\n{_seeds_note(frame)})")
     return fig, frame
