@@ -27,8 +27,11 @@ def readable_log_colorbar(colorbar) -> None:
     """Plain-number labels (``2``, ``3``, ``0.5``, ``1e+04``) on a log colour bar, with the
     minor ticks labelled too when it spans less than about two decades (else ``2x10^0``-style
     labels or none at all)."""
+    from matplotlib.colors import LogNorm
     from matplotlib.ticker import FuncFormatter
 
+    if not isinstance(colorbar.norm, LogNorm):
+        return
     lo, hi = colorbar.norm.vmin, colorbar.norm.vmax
     label = FuncFormatter(lambda v, _: f"{v:.3g}")
     colorbar.ax.yaxis.set_major_formatter(label)

@@ -16,7 +16,7 @@ import torch
 
 from ...experiment import training_data
 from ...kernels import chi1, gd_critical_lr, phase
-from ...plotting import draw_phase_heatmap, fmt, phase_heatmap_grid
+from ...plotting import draw_phase_heatmap, fmt, phase_heatmap_grid, readable_log_colorbar
 from ...runs import read_run
 
 CHANGE = r"$\|\Theta_t-\Theta_0\|_F/\|\Theta_0\|_F$"
@@ -139,7 +139,7 @@ def draw_final(tables, params):
     act, sb2, width = _describe(frame)
     fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), constrained_layout=True)
     mesh = draw_phase_heatmap(axes[0], _marked(frame), "rel_change_final", act, sb2, marks=MARKS)
-    fig.colorbar(mesh, ax=axes[0], label=CHANGE)
+    readable_log_colorbar(fig.colorbar(mesh, ax=axes[0], label=CHANGE))
     axes[0].set_title("a) relative NTK change at the end of training", fontsize=9)
     loss_cmap = LinearSegmentedColormap.from_list("loss", ["navy", "royalblue", "white",
                                                            "salmon", "darkred"])
@@ -152,8 +152,9 @@ def draw_final(tables, params):
     spread = min(max(float(np.abs(np.log10(finite)).max()) if len(finite) else 1.0, 0.05), 1.0)
     mesh = draw_phase_heatmap(axes[1], relative, "loss_ratio", act, sb2, cmap=loss_cmap,
                               norm=LogNorm(10**-spread, 10**spread, clip=True), marks=MARKS)
-    fig.colorbar(mesh, ax=axes[1], label="minimal loss / constant predictor's loss",
-                 extend="both")
+    readable_log_colorbar(fig.colorbar(mesh, ax=axes[1],
+                                       label="minimal loss / constant predictor's loss",
+                                       extend="both"))
     axes[1].set_title("b) minimal loss reached (relative to predicting the mean)", fontsize=9)
     fig.suptitle(f"{act}, M = {width}, GD lr = {fmt(float(frame['lr_config'].iloc[0]))}, "
                  f"{len(frame)} networks,\n{_seeds_note(frame)}\n(dashed: $\\chi_1 = 1$; "

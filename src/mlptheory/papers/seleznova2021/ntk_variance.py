@@ -94,8 +94,9 @@ def draw_fig1(tables, params):
     panels = [(f"{act}, M = {w}", frame[frame.width == w], act, sb2)
               for w in sorted(frame.width.unique())]
     fig = phase_heatmap_grid([panels], "ratio", RATIO,
-                             suptitle=f"NTK variance at initialization, {act}, "
-                                      rf"$\sigma_b^2$ = {fmt(sb2)} (dashed: $\chi_1 = 1$)")
+                             suptitle=f"NTK second-moment ratio {RATIO} at "
+                                      rf"initialization, {act}, $\sigma_b^2$ = {fmt(sb2)} "
+                                      r"(dashed line: $\chi_1 = 1$)")
     return fig, frame
 
 
@@ -110,8 +111,9 @@ def draw_fig7(tables, params):
                      for b in sorted(part.sb2.unique())])
     width = int(frame["width"].iloc[0])
     fig = phase_heatmap_grid(rows, "ratio", RATIO,
-                             suptitle=f"NTK variance at initialization, M = {width}, by bias "
-                                      r"variance (dashed: $\chi_1 = 1$)")
+                             suptitle=f"NTK second-moment ratio {RATIO} at "
+                                      f"initialization, M = {width}, by bias variance "
+                                      r"(dashed line: $\chi_1 = 1$)")
     return fig, frame
 
 
