@@ -13,6 +13,8 @@ configfile: "config.yaml"
 # scales/quick for configs/quick.yaml), so its results/ and Snakemake's metadata never touch
 # another scale's; targets are named relative to it.
 LAUNCH_DIR = os.getcwd()
+# config files are read again after the directory changes (the report, jobs): keep their paths
+workflow.configfiles[:] = [os.path.abspath(path) for path in workflow.configfiles]
 
 
 workdir: str(config.get("workdir") or ".")

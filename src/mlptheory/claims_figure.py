@@ -125,10 +125,10 @@ def at_a_glance(rows: Sequence[Mapping], title: str = ""):
                           ms=4.5, label="a validity condition failed"))
     handles.append(Line2D([], [], color="black", lw=0, marker="D", ms=4,
                           label="sanity check (not counted)"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.9 / height - 0.02),
-              ncol=3, fontsize=7, frameon=False)
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=5,
+              fontsize=7, frameon=False, handlelength=1.6, columnspacing=1.2)
     ax.set_title(title or "Claims at a glance: 95% interval against the expected region",
-                 fontsize=9.5)
+                 fontsize=9.5, pad=22)
     ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
     return fig
@@ -143,6 +143,9 @@ def embedded_png(fig, dpi: int = 100) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     data = base64.b64encode(buf.getvalue()).decode("ascii")
+    # docutils refuses lines over 10,000 characters; browsers skip the whitespace inside a
+    # base64 data URI (forgiving-base64 decode), so the data is wrapped
+    lines = "\n".join(f"   {data[i:i + 76]}" for i in range(0, len(data), 76))
     return ("\n.. raw:: html\n\n"
-            f'   <img alt="Claims at a glance" style="max-width:100%" '
-            f'src="data:image/png;base64,{data}"/>\n\n')
+            '   <img alt="Claims at a glance" style="max-width:100%" src="data:image/png;base64,\n'
+            f'{lines}"/>\n\n')
