@@ -80,8 +80,15 @@ def footer_text(frame: pd.DataFrame, scale: str, seed: int, name: str = "") -> s
 
 
 def add_footer(fig, text: str, width: int = 150) -> None:
-    """``text`` in small grey type under ``fig`` (wrapped; kept by ``bbox_inches="tight"``)."""
+    """``text`` in small grey type under everything ``fig`` draws (legends placed below the
+    axes included), wrapped; ``bbox_inches="tight"`` keeps it in the saved file."""
     import textwrap
 
-    fig.text(0.5, 0.0, "\n".join(textwrap.wrap(text, width)), ha="center", va="top",
-             fontsize=6.5, color="0.3", transform=fig.transFigure)
+    # a legend placed by loc= against the figure follows the figure's edge, which the tight
+    # bounding box moves down to the footer: pin it to where it is now
+    for legend in fig.legends:
+        legend.set_bbox_to_anchor((0, 0, 1, 1), transform=fig.transFigure)
+    fig.canvas.draw()  # lay the figure out, so its extent is known
+    bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+    fig.text(0.5, min(bottom, 0.0) - 0.01, "\n".join(textwrap.wrap(text, width)),
+             ha="center", va="top", fontsize=6.5, color="0.3", transform=fig.transFigure)

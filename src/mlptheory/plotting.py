@@ -4,6 +4,8 @@ phase diagram of an activation)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .kernels import edge_of_chaos
@@ -24,21 +26,25 @@ def phase_cmap():
 
 
 def readable_log_colorbar(colorbar) -> None:
-    """Plain-number labels (``2``, ``3``, ``0.5``, ``1e+04``) on a log colour bar, with the
-    minor ticks labelled too when it spans less than about two decades (else ``2x10^0``-style
-    labels or none at all)."""
+    """Plain-number labels (``2``, ``3``, ``0.5``, ``1e+04``) on a log colour bar instead of
+    ``2x10^0``: every minor tick under one decade, the 2s and 5s up to three, else the
+    decades alone."""
     from matplotlib.colors import LogNorm
     from matplotlib.ticker import FuncFormatter
 
     if not isinstance(colorbar.norm, LogNorm):
         return
     lo, hi = colorbar.norm.vmin, colorbar.norm.vmax
-    label = FuncFormatter(lambda v, _: f"{v:.3g}")
-    colorbar.ax.yaxis.set_major_formatter(label)
-    if hi / lo < 100:
-        colorbar.ax.yaxis.set_minor_formatter(label)
-    else:
-        colorbar.ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+
+    def minor(v, _):
+        mantissa = round(v / 10 ** math.floor(math.log10(v) + 1e-9), 6)
+        # under a decade: every minor tick; up to three decades: 2 and 5 of each; else none
+        if hi / lo < 10 or (hi / lo < 1000 and mantissa in (2.0, 5.0)):
+            return f"{v:.3g}"
+        return ""
+
+    colorbar.ax.yaxis.set_minor_formatter(FuncFormatter(minor))
 
 
 def cell_edges(values) -> np.ndarray:

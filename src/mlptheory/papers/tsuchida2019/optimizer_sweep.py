@@ -59,6 +59,7 @@ def draw(tables, params):
     swept hyperparameter, one line per layer: the mean over the replicates of the per-replicate
     normalized values, the band their min to max."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     kernels = pd.concat([t for t in tables if "k_measured" in t], ignore_index=True)
     weights = pd.concat([t for t in tables if "en_squared" in t], ignore_index=True)
@@ -79,11 +80,17 @@ def draw(tables, params):
                     ax.fill_between(x, stats["min"], stats["max"], color=line.get_color(),
                                     alpha=0.15, lw=0)
             ax.set_xscale("log")
+            if len(x) and x.max() / x.min() < 100:  # a sweep within two decades (SGD's rates):
+                ax.set_xticks(x, [f"{v:g}" for v in x])  # its own values, not crowded minors
+                ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_ylim(-0.05, 1.05)
             ax.set_xlabel(swept)
-            ax.set_ylabel(f"{label} (normalized)")
+            ax.set_ylabel(f"{label}, min-max normalized", fontsize=8)
             ax.set_title(f"{family}, t = {int(sub.step.max())}, "
                          f"{sub.replicate.nunique()} replicate(s)", fontsize=9)
     axes[0, 0].legend(fontsize=7)
+    fig.suptitle("tsuchida2019 Fig. 5: change of the layer kernels (Delta k) and weights "
+                 "(Delta W) against the swept hyperparameter\n(mean over replicates of each "
+                 "replicate's min-max normalized value; band: min to max)", fontsize=9)
     fig.tight_layout()
     return fig, frame
