@@ -95,8 +95,8 @@ def draw_phase_heatmap(ax, frame, value: str, activation: str, sb2: float, norm=
     ax.set_xticks(range(len(depths)))
     ax.set_xticklabels([str(d) for d in depths], fontsize=7)
     eoc = edge_of_chaos(activation, float(sb2))
-    ax.axhline(eoc, color="white", ls="--", lw=1.8)
-    ax.axhline(eoc, color="black", ls="--", lw=0.9)
+    ax.axhline(eoc, color="white", ls=(0, (6, 3)), lw=1.8)  # long dashes: dashed at any size
+    ax.axhline(eoc, color="black", ls=(0, (6, 3)), lw=0.9)
     ax.set_xlabel("depth L")
     ax.set_ylabel(r"$\sigma_w^2$")
     return mesh
