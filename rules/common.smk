@@ -30,15 +30,24 @@ from mlptheory.claims import claim_sources as mlptheory_claim_sources
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
 
+
 def config_sources():
     """(name, dict) of every configuration source, in the order Snakemake merged them:
     config.yaml, each --configfile overlay, then --config values."""
     import yaml
 
-    sources = [("config.yaml", yaml.safe_load(Path(workflow.basedir, "config.yaml").read_text()))]
+    sources = [
+        (
+            "config.yaml",
+            yaml.safe_load(Path(workflow.basedir, "config.yaml").read_text()),
+        )
+    ]
     for path in workflow.config_settings.configfiles or ():
         path = Path(path)
-        if path.resolve() != Path(workflow.basedir, "config.yaml").resolve() and path.is_file():
+        if (
+            path.resolve() != Path(workflow.basedir, "config.yaml").resolve()
+            and path.is_file()
+        ):
             name = os.path.relpath(Path(LAUNCH_DIR, path), LAUNCH_DIR)
             sources.append((name, yaml.safe_load(path.read_text()) or {}))
     sources.append(("--config", dict(workflow.config_settings.config or {})))
@@ -48,8 +57,11 @@ def config_sources():
 try:
     # one line per error: the dotted key, the file it came from, what was expected and the
     # closest valid key (the schema's defaults are filled in as snakemake.utils.validate does)
-    validate_config(config, Path(workflow.basedir, "schemas", "config.schema.yaml"),
-                    config_sources())
+    validate_config(
+        config,
+        Path(workflow.basedir, "schemas", "config.schema.yaml"),
+        config_sources(),
+    )
     reject_nan(config)  # the schema lets NaN through every numeric bound
 except BadInput as err:
     # the lines that say what to fix, without a traceback into this file
@@ -79,7 +91,9 @@ def built_only(files):
 
 
 # raw archives are shared by every scale: data.raw_dir is relative to the launch directory
-RAW_DIR = os.path.relpath(Path(LAUNCH_DIR, config["data"]["raw_dir"]), os.getcwd()).rstrip("/")
+RAW_DIR = os.path.relpath(
+    Path(LAUNCH_DIR, config["data"]["raw_dir"]), os.getcwd()
+).rstrip("/")
 DATASETS = tuple(DATASET_INFO)
 PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
 
@@ -218,16 +232,20 @@ def check_requested_targets(rules):
     Call it after every rule is defined."""
     names = {rule.name for rule in rules}
     unknown = [
-        t for t in requested_targets(sys.argv[1:])
-        if t not in names and not os.path.exists(t)
+        t
+        for t in requested_targets(sys.argv[1:])
+        if t not in names
+        and not os.path.exists(t)
         and not any(rule.is_producer(t) for rule in rules)
     ]
     for target in unknown:
         near = nearest_names(target, [*all_targets(), *names])
-        print(f"unknown target {target}: no rule builds it"
-              + (f"; did you mean {' or '.join(near)}?" if near else "")
-              + " (every target is listed in the README, section What it reproduces)",
-              file=sys.stderr)
+        print(
+            f"unknown target {target}: no rule builds it"
+            + (f"; did you mean {' or '.join(near)}?" if near else "")
+            + " (every target is listed in the README, section What it reproduces)",
+            file=sys.stderr,
+        )
     if unknown:
         sys.exit(1)
 
