@@ -17,7 +17,12 @@ LAUNCH_DIR = os.getcwd()
 workflow.configfiles[:] = [os.path.abspath(path) for path in workflow.configfiles]
 
 
-workdir: str(config.get("workdir") or ".")
+WORKDIR = str(config.get("workdir") or ".")
+# created here, quietly (Snakemake's workdir would announce it)
+os.makedirs(WORKDIR, exist_ok=True)
+
+
+workdir: WORKDIR
 
 
 report: "report/workflow.rst"
@@ -64,4 +69,7 @@ onerror:
     print_resume_hint()
 
 
-check_requested_targets(workflow.rules)
+# (only as the main Snakefile: a wrapper that includes this file defines its rules after it)
+MAIN = os.path.join(workflow.basedir, "Snakefile")
+if os.path.abspath(workflow.main_snakefile) == MAIN:
+    check_requested_targets(workflow.rules)
