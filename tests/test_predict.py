@@ -117,13 +117,18 @@ def test_ntk_gp_equals_nngp_posterior_when_theta_is_k():
     np.testing.assert_allclose(cov[0], joint[te, te], rtol=1e-12)
 
 
-def test_ntk_gp_matches_large_ensemble_of_linearized_networks():
-    spec = _spec(d=4, hidden=(1024,))
+def _five_train_three_test(spec):
+    """5 training points (scalar targets) and 3 test points in R^4, with the analytic NNGP and
+    NTK of ``spec`` over all 8, and the train / test slices."""
     x, y = _data(5, 4, seed=7)
     xt, _ = _data(3, 4, seed=8)
-    y = y.numpy()[:, 0]
     k_all, th_all = nngp_ntk(spec, np.vstack([x.numpy(), xt.numpy()]))
-    tr, te = slice(0, 5), slice(5, 8)
+    return x, y.numpy()[:, 0], xt, k_all, th_all, slice(0, 5), slice(5, 8)
+
+
+def test_ntk_gp_matches_large_ensemble_of_linearized_networks():
+    spec = _spec(d=4, hidden=(1024,))
+    x, y, xt, k_all, th_all, tr, te = _five_train_three_test(spec)
     lr = 0.5 * eta_critical(th_all[tr, tr], 5)
     steps = [0, 20, 200]
     mean, cov = gradient_descent_mse_ensemble(k_all[tr, tr], k_all[te, tr], k_all[te, te],
@@ -147,11 +152,7 @@ def test_readout_only_dynamics_match_training_only_the_last_layer_of_wide_relu_n
     readout_gd_ensemble with the analytic NNGP kernel: mean and variance at three times within
     3 Monte Carlo standard errors (and the finite-width bias, O(1/M), far below them)."""
     spec = _spec(d=4, hidden=(256, 256))
-    x, y = _data(5, 4, seed=7)
-    xt, _ = _data(3, 4, seed=8)
-    y = y.numpy()[:, 0]
-    k_all, _ = nngp_ntk(spec, np.vstack([x.numpy(), xt.numpy()]))
-    tr, te = slice(0, 5), slice(5, 8)
+    x, y, xt, k_all, th_all, tr, te = _five_train_three_test(spec)
     lr = 0.5 * eta_critical(k_all[tr, tr], 5)
     steps = [0, 10, 100]
     mean, cov = readout_gd_ensemble(k_all[tr, tr], k_all[te, tr], k_all[te, te], y, lr, steps)
@@ -179,7 +180,6 @@ def test_readout_only_dynamics_match_training_only_the_last_layer_of_wide_relu_n
     se_var = var * np.sqrt(2 / (members - 1))
     assert np.all(np.abs(outs.var(0, ddof=1) - var) < 3 * se_var), (outs.var(0, ddof=1), var)
     # the readout-only prediction is not the NTK-GP: training the hidden layers differs
-    _, th_all = nngp_ntk(spec, np.vstack([x.numpy(), xt.numpy()]))
     ntk_mean, _ = gradient_descent_mse_ensemble(k_all[tr, tr], k_all[te, tr], k_all[te, te],
                                                 th_all[tr, tr], th_all[te, tr], y, lr, steps)
     assert np.max(np.abs(ntk_mean[1] - mean[1])) > 10 * np.max(se_mean[1])
