@@ -77,47 +77,28 @@ from __future__ import annotations
 
 import math
 
-from ...claims import Claim, Condition, Inconclusive, Measurement, bootstrap_interval, exact
+from ...claims import (
+    LEVEL,
+    Claim,
+    Condition,
+    Inconclusive,
+    Measurement,
+    bootstrap_interval,
+    exact,
+    percentile_interval,
+)
 
 FIG2, FIG3, S5, S7, S9 = ("fig2_predictive_distribution", "fig3_linearized_dynamics",
                           "figS5_linearization_error", "figS7_parameterization",
                           "figS9_kernel_convergence")
-LEVEL = 0.95
+
 
 
 def _bootstrap(samples, statistic, n_boot: int = 1000) -> tuple[float, float, float]:
-    """``(value, low, high)``: :func:`mlptheory.claims.bootstrap_interval` shifted by the
-    bootstrap's estimate of the statistic's bias (mean of the resampled statistics - value).
-
-    A private helper (the framework has only the plain percentile interval): the statistics
-    here are maxima, absolute values and RMS of noisy differences, which resampling inflates
-    (each resample adds its own noise on top of the sample's), so the plain percentile interval
-    sits above the value and could call a claim at its threshold ``not_reproduced``. The
-    interval still holds the value. ``n_boot`` 1000 resamples (fixed seed).
-    """
-    import numpy as np
-
-    arrays = [np.asarray(s, float) for s in samples]
-    value = float(statistic(*arrays))
-    if any(a.size < 2 for a in arrays):
-        return value, -math.inf, math.inf
-    rng = np.random.default_rng(0)
-    stats = np.array([statistic(*(a[rng.integers(0, a.size, a.size)] for a in arrays))
-                      for _ in range(n_boot)], float)
-    if not math.isfinite(value) or np.isfinite(stats).sum() < n_boot // 2:
-        return bootstrap_interval(arrays, statistic, n_boot=n_boot)
-    return _shifted(value, stats)
-
-
-def _shifted(value: float, stats) -> tuple[float, float, float]:
-    """The percentile interval of the bootstrap ``stats`` shifted by their bias, holding
-    ``value`` (see :func:`_bootstrap`)."""
-    import numpy as np
-
-    stats = stats[np.isfinite(stats)]
-    bias = float(stats.mean()) - value
-    low, high = np.quantile(stats, [(1 - LEVEL) / 2, (1 + LEVEL) / 2]) - bias
-    return value, float(min(low, value)), float(max(high, value))
+    """``(value, low, high)``: the bias-corrected bootstrap interval
+    (:func:`mlptheory.claims.bootstrap_interval`; 1000 resamples, fixed seed). The statistics
+    here are maxima, absolute values and RMS of noisy differences, which resampling inflates."""
+    return bootstrap_interval(samples, statistic, n_boot=n_boot, bias_corrected=True)
 
 
 def _rms(values) -> float:
@@ -408,7 +389,8 @@ def _s5_slope(x_key, over_key, pick):
         if min(a.size for a in arrays) < 2:
             low, high = -math.inf, math.inf
         else:
-            _, low, high = _shifted(value, reduce(slopes(boot), -1))
+            _, low, high = percentile_interval(value, reduce(slopes(boot), -1),
+                                                  bias_corrected=True)
         key = keys[int(np.argmax(per) if pick is max else np.argmin(per))]
         name = {"width": "M", "n_train": "S"}
         listing = ", ".join(f"{name[over_key]} = {k:g}: {v:.3g}"

@@ -322,7 +322,7 @@ def _boot_means(a, b, combine, n_boot=2000, seed=0):
     :func:`mlptheory.claims.bootstrap_interval` for a statistic of two means; fixed seed)."""
     import numpy as np
 
-    from ...claims import LEVEL
+    from ...claims import percentile_interval
 
     a, b = np.asarray(a, float), np.asarray(b, float)
     value = float(combine(a.mean(), b.mean()))
@@ -331,9 +331,7 @@ def _boot_means(a, b, combine, n_boot=2000, seed=0):
     rng = np.random.default_rng(seed)
     stats = combine(a[rng.integers(0, a.size, (n_boot, a.size))].mean(1),
                     b[rng.integers(0, b.size, (n_boot, b.size))].mean(1))
-    stats = stats[np.isfinite(stats)]
-    low, high = np.quantile(stats, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
-    return value, float(min(low, value)), float(max(high, value))
+    return percentile_interval(value, stats)
 
 
 def _mean_ratio(a, b):
