@@ -21,37 +21,26 @@ os.environ.update(
 sys.path.insert(0, f"{workflow.basedir}/src")
 from mlptheory.checks import (
     command_line,
-    nearest_names,
     reject_nan,
     requested_targets,
+    resume_command,
+    unknown_target_message,
     validate_config,
 )
+from mlptheory.checks import config_sources as mlptheory_config_sources
 from mlptheory.claims import claim_sources as mlptheory_claim_sources
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
 
 
 def config_sources():
-    """(name, dict) of every configuration source, in the order Snakemake merged them:
-    config.yaml, each --configfile overlay, then --config values."""
-    import yaml
-
-    sources = [
-        (
-            "config.yaml",
-            yaml.safe_load(Path(workflow.basedir, "config.yaml").read_text()),
-        )
-    ]
-    for path in workflow.config_settings.configfiles or ():
-        path = Path(path)
-        if (
-            path.resolve() != Path(workflow.basedir, "config.yaml").resolve()
-            and path.is_file()
-        ):
-            name = os.path.relpath(Path(LAUNCH_DIR, path), LAUNCH_DIR)
-            sources.append((name, yaml.safe_load(path.read_text()) or {}))
-    sources.append(("--config", dict(workflow.config_settings.config or {})))
-    return sources
+    """(name, dict) of every configuration source, in the order Snakemake merged them."""
+    return mlptheory_config_sources(
+        workflow.basedir,
+        workflow.config_settings.configfiles or (),
+        workflow.config_settings.config,
+        LAUNCH_DIR,
+    )
 
 
 try:
@@ -239,26 +228,16 @@ def check_requested_targets(rules):
         and not any(rule.is_producer(t) for rule in rules)
     ]
     for target in unknown:
-        near = nearest_names(target, [*all_targets(), *names])
-        print(
-            f"unknown target {target}: no rule builds it"
-            + (f"; did you mean {' or '.join(near)}?" if near else "")
-            + " (every target is listed in the README, section What it reproduces)",
-            file=sys.stderr,
-        )
+        print(unknown_target_message(target, [*all_targets(), *names]), file=sys.stderr)
     if unknown:
         sys.exit(1)
 
 
 def print_resume_hint():
     """onerror: after an interrupted or failed run, the command that resumes it (once)."""
-    import shlex
-
-    argv = [a for a in sys.argv[1:] if a != "--rerun-incomplete"]
-    command = " ".join(["snakemake", *map(shlex.quote, argv), "--rerun-incomplete"])
     print(
         "Nothing finished is lost: every completed file is kept, and an interrupted training "
         "run resumes from its last snapshot (results/runs/<paper>/<run>.h5.partial). "
-        f"Resume with: {command}",
+        f"Resume with: {resume_command(sys.argv[1:])}",
         file=sys.stderr,
     )

@@ -179,3 +179,31 @@ def test_each_scale_writes_under_its_own_folder(workflow_dir):
     assert "scales/" not in paper.stdout
     again = run_snakemake(workflow_dir, target, "-n", "--cores", "1", *scale)
     assert "Nothing to be done" in again.stdout, again.stdout
+
+
+def test_config_sources_name_each_file_in_merge_order(tmp_path):
+    from mlptheory.checks import config_sources, merge_configs
+
+    (tmp_path / "config.yaml").write_text("seed: 0\nsub: {a: 1, b: 2}\n")
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "over.yaml").write_text("sub: {b: 3}\n")
+    sources = config_sources(tmp_path, [tmp_path / "configs" / "over.yaml"], {"seed": 5},
+                             tmp_path)
+    assert sources == [("config.yaml", {"seed": 0, "sub": {"a": 1, "b": 2}}),
+                       ("configs/over.yaml", {"sub": {"b": 3}}), ("--config", {"seed": 5})]
+    assert merge_configs([tmp_path / "configs" / "over.yaml"], tmp_path) == {
+        "seed": 0, "sub": {"a": 1, "b": 3}}
+
+
+def test_unknown_target_and_resume_lines():
+    from mlptheory.checks import resume_command, unknown_target_message
+
+    known = ["results/lee2019/fig2_predictive_distribution.pdf", "results/sorensen2020/barrier.pdf"]
+    assert unknown_target_message("results/lee2019/fig2_predictive_distributon.pdf", known) == (
+        "unknown target results/lee2019/fig2_predictive_distributon.pdf: no rule builds it; did "
+        "you mean results/lee2019/fig2_predictive_distribution.pdf? (every target is listed in "
+        "the README, section What it reproduces)")
+    assert "did you mean" not in unknown_target_message("zzz", known)
+    assert resume_command(["--cores", "2", "--configfile", "my file.yaml",
+                           "--rerun-incomplete"]) == (
+        "snakemake --cores 2 --configfile 'my file.yaml' --rerun-incomplete")

@@ -41,22 +41,12 @@ def reject_nan(data, where: str = "config") -> None:
 def merge_configs(configfiles: Iterable[str | Path], workdir: str | Path = ".") -> dict:
     """``config.yaml`` of ``workdir`` with each ``--configfile`` merged in key by key, as
     Snakemake merges overlays (not validated)."""
-    import yaml
+    from snakemake.utils import update_config
 
-    workdir = Path(workdir)
-
-    def merge(base, overlay):
-        for key, value in overlay.items():
-            if isinstance(value, dict) and isinstance(base.get(key), dict):
-                merge(base[key], value)
-            else:
-                base[key] = value
-        return base
-
-    config = yaml.safe_load((workdir / "config.yaml").read_text())
-    for path in configfiles:
-        if Path(path).resolve() != (workdir / "config.yaml").resolve():
-            merge(config, yaml.safe_load(Path(path).read_text()) or {})
+    sources = config_sources(workdir, configfiles)
+    config = sources[0][1]
+    for _, overlay in sources[1:]:
+        update_config(config, overlay)
     return config
 
 
@@ -194,3 +184,40 @@ def requested_targets(argv: Sequence[str]) -> list[str]:
     """The positional targets of a ``snakemake`` command line (empty where it cannot tell)."""
     args = command_line(argv)
     return [t for t in (getattr(args, "targets", None) or []) if isinstance(t, str)]
+
+
+def config_sources(basedir: str | Path, configfiles: Iterable[str | Path] = (),
+                   config_args: Mapping | None = None, launch_dir: str | Path = "."
+                   ) -> list[tuple[str, dict]]:
+    """``(name, dict)`` of every configuration source in the order Snakemake merges them:
+    ``config.yaml`` of ``basedir``, each ``--configfile`` overlay (named relative to
+    ``launch_dir``), then the ``--config`` values."""
+    import os
+
+    import yaml
+
+    main = Path(basedir, "config.yaml")
+    sources = [("config.yaml", yaml.safe_load(main.read_text()))]
+    for path in configfiles:
+        path = Path(path)
+        if path.resolve() != main.resolve():
+            name = os.path.relpath(Path(launch_dir, path), launch_dir)
+            sources.append((name, yaml.safe_load(path.read_text()) or {}))
+    sources.append(("--config", dict(config_args or {})))
+    return sources
+
+
+def unknown_target_message(target: str, known: Iterable[str]) -> str:
+    """The one line for a requested file that no rule builds, with the nearest ``known``."""
+    near = nearest_names(target, known)
+    return (f"unknown target {target}: no rule builds it"
+            + (f"; did you mean {' or '.join(near)}?" if near else "")
+            + " (every target is listed in the README, section What it reproduces)")
+
+
+def resume_command(argv: Sequence[str]) -> str:
+    """The command that resumes an interrupted ``snakemake`` run given as ``argv``."""
+    import shlex
+
+    argv = [a for a in argv if a != "--rerun-incomplete"]
+    return " ".join(["snakemake", *map(shlex.quote, argv), "--rerun-incomplete"])
