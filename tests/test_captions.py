@@ -80,3 +80,15 @@ def test_table1_caption_shows_the_table(tmp_path, monkeypatch):
     html = rst_to_html(rst)
     assert "system-message" not in html, html
     assert "<table" in html and "unsorted" in html and "2.5" in html
+
+
+def test_figure_footer_names_the_settings_and_counts_replicates_not_summary_rows():
+    import pandas as pd
+
+    from mlptheory.figures import footer_text
+
+    frame = pd.DataFrame({"dataset": ["mnist"] * 5, "width": [128] * 5, "lr": [0.5] * 5,
+                          "member": [-1, -1, 0, 1, 2]})  # -1: the ensemble's own rows
+    text = footer_text(frame, "quick", 0, "fig2")
+    assert text == ("mlptheory: fig2 | scale=quick | seed 0 | data mnist | width 128 | lr 0.5 | "
+                    "3 members")

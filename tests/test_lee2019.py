@@ -9,41 +9,109 @@ import pandas as pd
 import pytest
 import torch
 
+from mlptheory.data import to_inputs
+from mlptheory.experiment import checkpoint_measures, interpolation_inputs, tracked_indices
+from mlptheory.kernels import nngp_ntk
 from mlptheory.linearize import gradient_descent
 from mlptheory.models import MLP
-from mlptheory.papers.lee2019.common import log_steps, standardize, train_ensemble
 from mlptheory.papers.lee2019.kernel_convergence import fitted_slopes
-from mlptheory.papers.lee2019.plan import plan
-from mlptheory.papers.lee2019.predictive import interpolation
+from mlptheory.papers.lee2019.plan import log_steps, plan
+from mlptheory.predict import eta_critical
+from mlptheory.run_request import DataRequest
+from mlptheory.runs import analytic_eta_critical, read_run, train_to_file
 from mlptheory.spec import NetworkSpec
+from mlptheory.train_config import TrainConfig
 
 torch.set_num_threads(1)
 
 
-def test_train_ensemble_records_what_plain_autograd_gd_gives():
+def _problem(d=6, n=10, seed=0):
+    rng = np.random.default_rng(seed)
+    x = torch.as_tensor(rng.standard_normal((n, d)))
+    y = torch.as_tensor(np.where(np.arange(n) % 3 == 0, -1.0, 1.0)[:, None])
+    return x, y
+
+
+def test_run_measures_record_what_plain_autograd_gd_gives(tmp_path):
+    """A run with lee2019's measures (outputs, interpolation, displacement, tracked weights,
+    no weights) against each member trained alone by plain autograd GD (float64)."""
     spec = NetworkSpec(6, (32, 32), 1, activation="relu", sw2=2.0, sb2=0.1,
                        parameterization="ntk")
-    rng = np.random.default_rng(0)
-    x = torch.as_tensor(rng.standard_normal((10, 6)))
-    y = torch.as_tensor(np.sign(rng.standard_normal((10, 1))))
-    xt = torch.as_tensor(rng.standard_normal((3, 6)))
+    x, y = _problem()
     steps = [0, 3, 17, 40]
-    hist = train_ensemble(spec, [5, 9], x, y, 0.3, 40, steps, x_eval=xt)
-    assert sorted(hist) == steps
+    measure = {"outputs": True, "interpolation": 5, "interpolation_range": [-1.0, 2.0],
+               "displacement": True, "tracked_weights": 4}
+    make = checkpoint_measures(measure, x, y, DataRequest("mnist", targets="signed"), None, spec)
+    config = TrainConfig(optimizer="gd", lr=0.3, loss="mse", max_steps=40,
+                         checkpoint_steps=tuple(steps))
+    train_to_file(spec, [5, 9], x, y, config, tmp_path / "r.h5", make_callback=make,
+                  keep_weights=False)
+    run = read_run(tmp_path / "r.h5")
+    assert list(run.checkpoint_steps) == steps
+    classes = (y[:, 0] < 0).long()
+    _, xa = interpolation_inputs(x, classes, 5, (-1.0, 2.0))
+    indices = tracked_indices(spec, 4)
     for e, seed in enumerate([5, 9]):
         net = MLP(spec, seed=seed)
         theta0 = [p.detach().clone() for p in net.parameters()]
-        ref = gradient_descent(net, x, y, 0.3, 40, steps, x_eval=xt)
+
+        def record(m, theta0=theta0):
+            disp = torch.sqrt(sum((p.detach() - p0).pow(2).sum()
+                                  for p, p0 in zip(m.parameters(), theta0, strict=True)))
+            return {"w": [w.detach().flatten()[idx].clone()
+                          for w, idx in zip(m.weights, indices, strict=True)],
+                    "disp": float(disp)}
+
+        ref = gradient_descent(net, x, y, 0.3, 40, steps, x_eval=xa, measure=record)
         for s in steps:
-            np.testing.assert_allclose(hist[s]["eval"][e], ref[s]["eval"].numpy(), rtol=1e-10,
-                                       atol=1e-12)
-            np.testing.assert_allclose(hist[s]["train"][e], ref[s]["train"].detach().numpy(),
+            got = run.checkpoint(s)
+            assert not any(k.startswith(("W", "b")) for k in got)  # weights: false
+            np.testing.assert_allclose(got["outputs"][e], ref[s]["train"].detach().numpy(),
                                        rtol=1e-10, atol=1e-12)
-        disp = torch.sqrt(sum((p - p0).pow(2).sum() for p, p0 in zip(net.parameters(), theta0,
-                                                                      strict=True)))
-        assert hist[40]["displacement"][e] == pytest.approx(float(disp), rel=1e-10)
-        # the weights were dropped from the records
-        assert set(hist[40]) == {"train", "eval", "displacement", "loss"}
+            np.testing.assert_allclose(got["interpolation_outputs"][e], ref[s]["eval"].numpy(),
+                                       rtol=1e-10, atol=1e-12)
+            assert got["displacement"][e] == pytest.approx(ref[s]["disp"], rel=1e-10, abs=1e-14)
+            np.testing.assert_allclose(got["tracked_weights"][e],
+                                       np.stack([w.numpy() for w in ref[s]["w"]]),
+                                       rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("parameterization", ["ntk", "standard"])
+def test_lr_unit_eta_critical_resolves_from_the_analytic_ntk(tmp_path, parameterization):
+    """``lr_unit="eta_critical"``: the run trains at fraction x 2S/(lam_min + lam_max) of the
+    analytic NTK (ntk parameterization; divided by the width M for the standard one, lee2019
+    App. F), stores eta_critical, and equals a run given the absolute rate."""
+    spec = NetworkSpec(6, (24, 24), 1, activation="tanh", sw2=1.5, sb2=0.05,
+                       parameterization=parameterization)
+    x, y = _problem()
+    _, theta = nngp_ntk(spec.replace(parameterization="ntk"), x.numpy())
+    want = 2 * len(x) / (np.linalg.eigvalsh(theta)[[0, -1]].sum())
+    assert want == pytest.approx(eta_critical(theta, len(x)), rel=1e-12)
+    if parameterization == "standard":
+        want /= 24
+    assert analytic_eta_critical(spec, x) == pytest.approx(want, rel=1e-12)
+    given = TrainConfig(optimizer="gd", lr=0.5, lr_unit="eta_critical", loss="mse",
+                        max_steps=10, member_lr=(0.5, 0.25))
+    train_to_file(spec, [1, 2], x, y, given, tmp_path / "u.h5")
+    absolute = TrainConfig(optimizer="gd", lr=0.5 * want, loss="mse", max_steps=10,
+                           member_lr=(0.5 * want, 0.25 * want))
+    train_to_file(spec, [1, 2], x, y, absolute, tmp_path / "a.h5")
+    unit, ref = read_run(tmp_path / "u.h5"), read_run(tmp_path / "a.h5")
+    assert unit.lr_critical == pytest.approx(want, rel=1e-12) and ref.lr_critical is None
+    np.testing.assert_allclose(unit.member_lrs(), [0.5 * want, 0.25 * want], rtol=1e-12)
+    np.testing.assert_allclose(unit.losses, ref.losses, rtol=1e-12)
+    assert unit.train.lr == 0.5 and unit.train.lr_unit == "eta_critical"  # as given
+
+
+def test_lr_unit_rejects_other_optimizers_and_lr_cap():
+    from mlptheory.errors import BadInput
+
+    with pytest.raises(BadInput, match="lr_unit needs optimizer='gd'"):
+        TrainConfig(optimizer="adam", lr=0.5, lr_unit="eta_critical")
+    with pytest.raises(BadInput, match="lr_unit or lr_cap"):
+        TrainConfig(lr=0.5, lr_unit="eta_critical", lr_cap=0.5)
+    with pytest.raises(BadInput, match="lr_unit='x'"):
+        TrainConfig(lr=0.5, lr_unit="x")
 
 
 def test_fitted_slopes_recover_a_power_law():
@@ -58,13 +126,20 @@ def test_fitted_slopes_recover_a_power_law():
 
 def test_standardize_and_interpolation():
     rng = np.random.default_rng(1)
-    x = standardize(torch.as_tensor(rng.random((6, 50))))
+    images = rng.integers(0, 256, size=(6, 50)).astype(np.uint8)
+    x = to_inputs(images, scaling="standardize")
+    np.testing.assert_allclose(x.mean(1).numpy(), 0.0, atol=1e-12)
     np.testing.assert_allclose((x * x).sum(1).numpy() / 50, 1.0, rtol=1e-12)
-    y = torch.tensor([[-1.0], [1.0], [1.0], [-1.0], [1.0], [-1.0]], dtype=torch.float64)
-    alpha, xa = interpolation(x, y, 5)
-    torch.testing.assert_close(xa[-1], x[1])  # alpha = 1: the first +1 point
-    torch.testing.assert_close(xa[0], x[0])  # alpha = 0: the first -1 point
+    raw = images.astype(np.float64)
+    ref = (raw - raw.mean(1, keepdims=True)) / raw.std(1, keepdims=True)
+    np.testing.assert_allclose(x.numpy(), ref, rtol=1e-12)
+    classes = torch.tensor([1, 0, 0, 1, 0, 1])
+    alpha, xa = interpolation_inputs(x, classes, 5)
+    torch.testing.assert_close(xa[-1], x[1])  # alpha = 1: the first point of class 0
+    torch.testing.assert_close(xa[0], x[0])  # alpha = 0: the first point of class 1
     torch.testing.assert_close(xa[2], 0.5 * (x[0] + x[1]))
+    alpha, xa = interpolation_inputs(x, classes, 6, (-2.0, 3.0))
+    torch.testing.assert_close(xa[0], -2 * x[1] + 3 * x[0])
 
 
 def test_log_steps():
@@ -111,3 +186,38 @@ def test_linearization_error_figure_draws_the_rms_over_members_and_keeps_them():
     assert len(frame) == 8 and set(frame.member) == {0, 1}
     line = fig.axes[0].get_lines()[0]
     np.testing.assert_allclose(line.get_ydata(), np.sqrt((0.3 ** 2 + 0.4 ** 2) / 2))
+
+
+def test_plan_trains_every_network_in_its_own_runs_with_the_papers_settings():
+    """Every lee2019 network is a run of the generic rule; Fig. 2 is the caption's network
+    (3 x 8192 tanh, sw2 1.5, no bias, eta 0.5, |D| = 128, 100 networks) split over run files
+    without changing which networks are trained; Fig. 3 the caption's 5 x 2048 ReLU."""
+    import copy
+
+    import yaml
+
+    from mlptheory.run_request import RunRequest
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+    p = plan(config)
+    pred = {k: RunRequest.from_dict(v) for k, v in p.runs.items() if k.startswith("predictive")}
+    assert len(pred) == 5 and sum(len(r.seeds) for r in pred.values()) == 100
+    first = next(iter(pred.values()))
+    assert first.spec.hidden == (8192,) * 3 and first.spec.activation == "tanh"
+    assert first.spec.sw2 == 1.5 and not first.spec.bias and first.spec.parameterization == "ntk"
+    assert first.train.lr == 0.5 and first.train.lr_unit is None and first.data.n == 128
+    assert first.train.checkpoint_steps == (0, 16, 256, 65536)
+    assert first.measure["weights"] is False
+    dyn = RunRequest.from_dict(p.runs["dynamics"])
+    assert dyn.spec.hidden == (2048,) * 5 and dyn.spec.activation == "relu"
+    assert dyn.train.lr == 0.01 and dyn.data.n == 256
+    one = copy.deepcopy(config)
+    one["lee2019"]["predictive"]["networks_per_run"] = 100
+    seeds = [s for r in pred.values() for s in r.seeds]
+    assert list(RunRequest.from_dict(plan(one).runs["predictive_00-99"]).seeds) == seeds
+    tables = p.registry.tables
+    assert tables["predictive"].inputs["runs"] == [f"results/runs/lee2019/{k}.h5" for k in pred]
+    assert all(name in p.runs for name in ("parameterization_ntk", "parameterization_standard"))
+    # the fractions of eta_critical, resolved by the run from the analytic NTK of its data
+    par = RunRequest.from_dict(p.runs["parameterization_standard"])
+    assert par.train.lr_unit == "eta_critical" and par.spec.parameterization == "standard"

@@ -9,7 +9,7 @@ import torch
 from torch.func import functional_call, jacrev
 
 from mlptheory.kernels import empirical_nngp, empirical_ntk, monte_carlo_kernels, nngp_ntk
-from mlptheory.linearize import gradient_descent, linearize
+from mlptheory.linearize import gradient_descent, linearize, output_jacobian
 from mlptheory.models import MLP, EnsembleMLP
 from mlptheory.predict import (
     eta_critical,
@@ -77,6 +77,32 @@ def test_closed_form_gd_matches_training_the_linearized_model(out):
         np.testing.assert_allclose(disp[i], float(hist[s]["displacement"]), rtol=1e-8,
                                    atol=1e-12)
     assert disp[-1] > 0.1 and np.abs(train[-1] - y.numpy()).max() < np.abs(f0 - y.numpy()).max()
+
+
+def test_closed_form_weight_change_matches_training_the_linearized_model():
+    """Eq. (10) in discrete time for a few chosen weights against the linearized model's own
+    weights after explicit GD steps (float64)."""
+    net = MLP(_spec(hidden=(12, 12)), seed=6)
+    x, y = _data(7, 5, seed=7)
+    theta = empirical_ntk(net, x).numpy()
+    with torch.no_grad():
+        f0 = net(x).numpy()
+    lr = 0.8 * eta_critical(theta, len(x))
+    steps = [0, 1, 7, 40]
+    picks = [("weights.0", (3, 1)), ("weights.1", (5, 7)), ("weights.2", (0, 4)),
+             ("biases.2", (0,))]
+
+    def select(params):
+        return torch.stack([params[n][idx] for n, idx in picks])
+
+    jac = output_jacobian(net, x, select).numpy()  # [n, 4]
+    pred = gradient_descent_mse(theta, y.numpy(), f0, lr).weight_change(steps, jac)
+    hist = gradient_descent(linearize(net), x, y, lr, max(steps), steps,
+                            measure=lambda m: {"w": select(m.params()).clone()})
+    w0 = select(dict(net.named_parameters())).detach().numpy()
+    for i, s in enumerate(steps):
+        np.testing.assert_allclose(pred[i], hist[s]["w"].numpy() - w0, rtol=1e-8, atol=1e-12)
+    assert np.abs(pred[-1]).min() > 1e-6  # every chosen weight moved
 
 
 def test_eta_critical_is_the_edge_of_stability():

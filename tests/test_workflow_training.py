@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import copy_mnist, needs_mnist, run_snakemake
+from conftest import SMOKE_CONFIG, copy_mnist, needs_mnist, run_snakemake
 
 from mlptheory.experiment import run_training
 from mlptheory.runs import read_run
@@ -82,6 +82,58 @@ def test_killed_training_job_resumes_with_rerun_incomplete(workflow_dir):
         for (w1, b1), (w2, b2) in zip(got.params(s), want.params(s), strict=True):
             assert np.array_equal(np.asarray(w1), np.asarray(w2))
             assert np.array_equal(np.asarray(b1), np.asarray(b2))
+
+
+LEE_LONG = """training:
+  snapshot_seconds: 0.5
+lee2019:
+  dynamics:
+    depth: 2
+    width: 128
+    n_train: 64
+    max_steps: 6000
+"""
+
+
+@needs_mnist
+def test_killed_lee2019_training_job_resumes_and_its_table_is_byte_identical(workflow_dir):
+    """lee2019's Fig. 3 network trains through train_run: SIGKILL mid-run, --rerun-incomplete
+    resumes from the snapshot, and the table equals (byte for byte) the table of an
+    uninterrupted run of the same network."""
+    copy_mnist(workflow_dir)
+    (workflow_dir / "long.yaml").write_text(LEE_LONG)
+    config = [*SMOKE_CONFIG, "long.yaml"]
+    table = workflow_dir / "results" / "lee2019" / "tables" / "dynamics.csv"
+    target = "results/lee2019/tables/dynamics.csv"
+    result = run_snakemake(workflow_dir, "--cores", "1", "results/data/mnist.h5", *config)
+    assert result.returncode == 0, result.stdout
+    run_file = workflow_dir / "results" / "runs" / "lee2019" / "dynamics.h5"
+    partial = run_file.with_name(run_file.name + ".partial")
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", target, *config],
+                            cwd=workflow_dir, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not partial.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert partial.exists() and not run_file.exists(), "the job ended before it was killed"
+    assert run_snakemake(workflow_dir, "--unlock", *config).returncode == 0
+    result = run_snakemake(workflow_dir, "--cores", "1", "--rerun-incomplete", target, *config)
+    assert result.returncode == 0, result.stdout
+    log = (workflow_dir / "results" / "logs" / "runs" / "lee2019" / "dynamics.log").read_text()
+    resumed = [line for line in log.splitlines() if "resuming from step" in line]
+    assert resumed, log
+    assert 0 < int(resumed[0].split("resuming from step ")[1].split()[0]) < 6000
+    resumed_table = table.read_bytes()
+
+    result = run_snakemake(workflow_dir, "--cores", "1", "--forcerun", "train_run", target,
+                           *config)
+    assert result.returncode == 0, result.stdout
+    log = (workflow_dir / "results" / "logs" / "runs" / "lee2019" / "dynamics.log").read_text()
+    assert "resuming" not in log  # this time from step 0 to the end
+    assert table.read_bytes() == resumed_table
 
 
 def test_unregistered_run_is_a_clear_error(workflow_dir):

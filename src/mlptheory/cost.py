@@ -45,7 +45,7 @@ from pathlib import Path
 from .checks import load_config
 from .datasets import dataset_info
 from .registry import Plan, run_file
-from .run_request import RunRequest
+from .run_request import DataRequest, RunRequest
 from .spec import NetworkSpec
 from .train_config import checkpoint_schedule
 
@@ -188,11 +188,22 @@ def run_work(request: dict | RunRequest) -> Work:
     batch = train.batch_size or n
     work = training_work(spec, members, n, batch, train.max_steps, train.optimizer)
     checkpoints = len(checkpoint_schedule(train))
-    if req.measure and req.measure.get("ntk"):
+    measure = req.measure or {}
+    if measure.get("ntk"):
         work = work + ntk_work(spec, members, n) * checkpoints
+    evaluated = ((n if measure.get("outputs") else 0) + int(measure.get("interpolation") or 0)
+                 + (int(DataRequest.from_dict(measure["eval"]).value("n") or 0)
+                    if measure.get("eval") else 0))
+    if evaluated:  # forward passes on the measured inputs at every checkpoint
+        work = work + flops(spec.dtype, checkpoints * members
+                            * mlp_flops(spec.widths, evaluated, backward=False))
+    if train.lr_unit is not None:  # the analytic NTK on the training set and its spectrum
+        work = work + flops("float64", eigh_flops(n) + 30.0 * n * n * spec.depth)
     if train.lr_cap is not None:  # lambda_max of each member's initial NTK
         nk = n * spec.output_dim
         work = work + ntk_work(spec, members, n) + flops("float64", members * eigh_flops(nk))
+    if not measure.get("weights", True):
+        return work
     return work + Work(mem=checkpoints * members * spec.n_params * BYTES[spec.dtype])
 
 

@@ -66,8 +66,9 @@ def to_inputs(images: np.ndarray, *, flatten=True, unit_norm=False, scaling: str
 
     ``scaling`` (:data:`~mlptheory.datasets.INPUT_SCALINGS`): ``pixels``, floats in [0, 1]
     (``/255``); ``unit_norm``, every flattened input rescaled to Euclidean norm 1;
-    ``sqrt_dim``, to norm ``sqrt(d)``. ``unit_norm=True`` is the same as
-    ``scaling="unit_norm"``.
+    ``sqrt_dim``, to norm ``sqrt(d)``; ``standardize``, every flattened input centred and
+    scaled to unit variance over its features (``x.x / d = 1``, lee2019). ``unit_norm=True`` is
+    the same as ``scaling="unit_norm"``.
     """
     if scaling not in INPUT_SCALINGS:
         raise BadInput(f"input scaling {scaling!r}, expected one of {INPUT_SCALINGS}")
@@ -77,12 +78,14 @@ def to_inputs(images: np.ndarray, *, flatten=True, unit_norm=False, scaling: str
     if flatten or scaling != "pixels":
         shape = x.shape
         x = x.reshape(shape[0], -1)
+        if scaling == "standardize":
+            x = x - x.mean(dim=1, keepdim=True)
         if scaling != "pixels":
             norms = x.norm(dim=1, keepdim=True)
             if bool((norms == 0).any()):
                 raise BadInput(f"an all-zero image cannot be scaled ({scaling})")
             x = x / norms
-            if scaling == "sqrt_dim":
+            if scaling in ("sqrt_dim", "standardize"):
                 x = x * math.sqrt(x.shape[1])
         if not flatten:
             x = x.reshape(shape)

@@ -43,7 +43,7 @@ class DatasetInfo:
 # How images become network inputs (mlptheory.data.to_inputs): ``pixels`` = values in [0, 1]
 # (``/255``), ``unit_norm`` = every flattened input scaled to norm 1, ``sqrt_dim`` = to norm
 # ``sqrt(d)`` (so ``|x|^2/d = 1``, the mean-field convention ``qhat^0 = 1``).
-INPUT_SCALINGS = ("pixels", "unit_norm", "sqrt_dim")
+INPUT_SCALINGS = ("pixels", "unit_norm", "sqrt_dim", "standardize")
 
 DATASETS = {
     "mnist": DatasetInfo("mnist", (28, 28), tuple(str(i) for i in range(10)), 60000, 10000),

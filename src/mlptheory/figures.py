@@ -74,7 +74,10 @@ def footer_text(frame: pd.DataFrame, scale: str, seed: int, name: str = "") -> s
             parts.append(f"{label} {_values(frame[column])}")
     for column in REPLICATES:
         if column in frame.columns:
-            parts.append(f"{frame[column].nunique()} {column}s")
+            values = frame[column]
+            if pd.api.types.is_numeric_dtype(values):  # -1 marks rows of no replicate
+                values = values[values >= 0]
+            parts.append(f"{values.nunique()} {column}s")
             break
     return "mlptheory: " + " | ".join(parts)
 

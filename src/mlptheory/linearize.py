@@ -73,6 +73,23 @@ def linearize(model: torch.nn.Module, params0: dict[str, torch.Tensor] | None = 
     return Linearized(model, params0)
 
 
+def output_jacobian(model: torch.nn.Module, x: torch.Tensor, select) -> torch.Tensor:
+    """``d f(x_i) / d theta_j`` ``[n, p]`` of a scalar-output ``model`` for the parameters that
+    ``select(named parameters) -> [p]`` picks (a few weights; one backward pass per input, so
+    the full Jacobian is never held)."""
+    params = dict(model.named_parameters())
+    rows = []
+    for i in range(len(x)):
+        out = model(x[i:i + 1]).reshape(-1)
+        if out.numel() != 1:
+            raise ValueError(f"output_jacobian needs a scalar output, got {out.numel()}")
+        grads = torch.autograd.grad(out[0], list(params.values()), allow_unused=True)
+        named = {n: (torch.zeros_like(p) if g is None else g)
+                 for (n, p), g in zip(params.items(), grads, strict=True)}
+        rows.append(select(named).detach())
+    return torch.stack(rows)
+
+
 def mse_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The project's MSE ``1/(2S) sum_i ||f(x_i) - y_i||^2`` over the example axis ``-2``
     (per member for an ensemble output ``[E, S, k]``)."""
@@ -80,7 +97,7 @@ def mse_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def gradient_descent(module: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, lr: float,
-                     steps: int, record_steps: Sequence[int] = (), x_eval=None
+                     steps: int, record_steps: Sequence[int] = (), x_eval=None, measure=None
                      ) -> dict[int, dict[str, torch.Tensor]]:
     """Full-batch gradient descent on the MSE of ``module`` (a :class:`Linearized` model, which
     the explicit-backprop training engine :mod:`mlptheory.training` cannot train).
@@ -88,7 +105,8 @@ def gradient_descent(module: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, 
     Step convention as in :mod:`mlptheory.training`: at step ``t`` the outputs of ``theta_t``
     are recorded (if ``t`` is in ``record_steps``), then ``theta_t -> theta_{t+1}``. Returns
     ``{t: {"train": f_t(x), "eval": f_t(x_eval), "displacement": ||theta_t - theta_0||}}``
-    (``displacement`` for :class:`Linearized` only; per member for ``[E, ...]`` outputs).
+    (``displacement`` for :class:`Linearized` only; per member for ``[E, ...]`` outputs), plus
+    whatever ``measure(module)`` returns (a dict) at each recorded step.
     """
     record = set(int(s) for s in record_steps)
     params = [p for p in module.parameters() if p.requires_grad]
@@ -102,6 +120,8 @@ def gradient_descent(module: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, 
                     entry["eval"] = module(x_eval).detach().clone()
             if isinstance(module, Linearized):
                 entry["displacement"] = module.displacement_norm(members=out.dim() == 3)
+            if measure is not None:
+                entry.update(measure(module))
             history[step] = entry
         if step == steps:
             break

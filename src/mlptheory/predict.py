@@ -119,6 +119,19 @@ class GradientDescentMSE:
             change = np.einsum("ij,tj,jk->tik", self.test_proj, g, self.r0)
         return self.f0t - change.reshape(len(g), -1, self.k)
 
+    def weight_change(self, steps: Sequence[int], jacobian) -> np.ndarray:
+        """``theta_t - theta_0`` of chosen parameters at each step, ``[T, p]``, from
+        ``jacobian [n, p]``: ``d f(x_i) / d theta_j`` at ``theta_0`` for those parameters
+        (scalar output, trace kernel). Eq. (10) in discrete time: ``omega_t = -J^T V diag(g_t)
+        V^T (f_0 - Y)``."""
+        if self.full or self.k != 1:
+            raise ValueError("weight_change needs a scalar output (k = 1)")
+        jac = np.asarray(jacobian, dtype=np.float64)
+        if jac.ndim != 2 or jac.shape[0] != self.n:
+            raise ValueError(f"jacobian must be [n={self.n}, p], got {jac.shape}")
+        g, _ = self._coeffs(steps)  # [T, n]
+        return -(g * self.r0[:, 0]) @ (self.v.T @ jac)
+
     def displacement(self, steps: Sequence[int]) -> np.ndarray:
         """``||theta_t - theta_0||`` at each step, ``[T]``."""
         g, _ = self._coeffs(steps)

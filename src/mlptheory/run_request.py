@@ -11,6 +11,7 @@ gets the plain dict of :meth:`RunRequest.to_dict` as the rule's parameter (it ha
       "data":  {"dataset": "mnist", "split": "train", "n": 128, "seed": 3,
                 "unit_norm": true, "classes": null, "targets": "one_hot"},
       "measure": {"ntk": true},                  # optional arrays stored at every checkpoint
+                                                 # (see MEASURES)
       "init": [{"sw2": 1.0, "sb2": 1.0}, ...]    # optional, one per seed: member e is drawn
     }                                            # from spec.replace(**init[e]) (standard param.)
 
@@ -31,7 +32,24 @@ from .spec import NetworkSpec
 from .train_config import TrainConfig
 
 TARGETS = ("one_hot", "signed", "labels", "reconstruction")
-MEASURES = ("ntk",)
+MEASURES = ("ntk", "outputs", "eval", "interpolation", "interpolation_range", "displacement",
+            "tracked_weights", "weights")
+"""What ``measure`` may hold (:func:`mlptheory.experiment.checkpoint_measures`):
+
+* ``ntk: true``: the empirical NTK on the training inputs, ``ntk [E, n, n]``;
+* ``outputs: true``: the outputs on the training inputs, ``outputs [E, n, k]``;
+* ``eval: {data request}``: the outputs on other data of the same dataset (e.g. a test split),
+  ``eval_outputs [E, m, k]``;
+* ``interpolation: n``: the outputs on ``x(alpha) = alpha x1 + (1 - alpha) x2`` for ``n``
+  values of ``alpha`` in [0, 1], ``x1``/``x2`` the first training inputs of the first/second
+  class (two classes), ``interpolation_outputs [E, n, k]``; ``interpolation_range: [a, b]``
+  spreads ``alpha`` over ``[a, b]`` instead (outside [0, 1] it extrapolates);
+* ``displacement: true``: ``||theta_t - theta_0||`` of each member, ``displacement [E]``;
+* ``tracked_weights: n``: ``n`` fixed weights of every layer (the indices drawn once from
+  the spec, :func:`mlptheory.experiment.tracked_indices`), ``tracked_weights [E, L+1, n]``;
+* ``weights: false``: store no weights at the checkpoints (wide ensembles whose tables read
+  only the arrays above; the resume snapshots keep the weights they need).
+"""
 MEMBER_INIT_KEYS = ("sw2", "sb2")
 
 
@@ -115,6 +133,16 @@ class RunRequest:
         object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
         if self.measure is not None:
             reject_unknown_keys(self.measure, MEASURES, "measure")
+            if "eval" in self.measure:
+                DataRequest.from_dict(self.measure["eval"])
+            rng = self.measure.get("interpolation_range")
+            if rng is not None and (len(rng) != 2 or not float(rng[0]) < float(rng[1])):
+                raise BadInput(f"measure.interpolation_range must be [a, b] with a < b, got "
+                               f"{rng!r}")
+            for key in ("interpolation", "tracked_weights"):
+                if key in self.measure and not int(self.measure[key]) >= 1:
+                    raise BadInput(f"measure.{key} must be a count >= 1, got "
+                                   f"{self.measure[key]!r}")
         if self.init is not None:
             object.__setattr__(self, "init", tuple(dict(m) for m in self.init))
             if len(self.init) != len(self.seeds):

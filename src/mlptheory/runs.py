@@ -50,7 +50,7 @@ import torch
 
 from .checks import reject_unknown_keys
 from .download import set_aside
-from .errors import DamagedFile, rebuild_command
+from .errors import BadInput, DamagedFile, rebuild_command
 from .files import checksummed, leftover_temporaries, read_h5, write_h5
 from .models import EnsembleMLP, init_params, torch_dtype
 from .params import stack
@@ -95,6 +95,9 @@ def config_hash(config: dict) -> str:
         resolved = ("member_lr",) if train.get("lr_cap") is not None else ()
         config["train"] = {k: v for k, v in train.items()
                            if k != "log_every" and k not in resolved}
+    # eta_critical of the analytic NTK (lr_unit) is a function of the spec and data, hashed
+    # already; its last digits may differ between BLAS builds, which must not block a resume
+    config.pop("lr_critical", None)
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
@@ -200,6 +203,18 @@ class Run:
         """The ``data`` block of the run request the run was trained from (dataset, split, n,
         seed, scaling, targets); ``{}`` for a run written without a request."""
         return dict(self.config.get("extra", {}).get("data") or {})
+
+    @property
+    def lr_critical(self) -> float | None:
+        """``eta_critical`` the rates were given in (``train.lr_unit``), else None."""
+        value = self.config.get("lr_critical")
+        return None if value is None else float(value)
+
+    def member_lrs(self) -> np.ndarray:
+        """The absolute learning rate of each member ``[E]`` (``lr_unit`` resolved)."""
+        rates = np.asarray(self.train.member_lr if self.train.member_lr is not None
+                           else [self.train.lr] * len(self.seeds), dtype=np.float64)
+        return rates * (self.lr_critical if self.train.lr_unit is not None else 1.0)
 
     def member_specs(self) -> list[NetworkSpec]:
         """The spec each member was initialized from (``spec`` unless ``member_inits``)."""
@@ -321,6 +336,33 @@ def capped_config(config: TrainConfig, model, x) -> TrainConfig:
                                                        for c in crit))
 
 
+def analytic_eta_critical(spec: NetworkSpec, x) -> float:
+    """lee2019's ``eta_critical = 2S / (lambda_min + lambda_max)`` of the analytic NTK of ``spec``
+    in the ntk parameterization on the inputs ``x`` (:func:`mlptheory.predict.eta_critical`); for
+    a standard-parameterized ``spec`` divided by its hidden width (lee2019 App. F), the unit of
+    ``TrainConfig.lr_unit = "eta_critical"``."""
+    from .kernels import nngp_ntk
+    from .predict import eta_critical
+
+    x = np.asarray(torch.as_tensor(x).detach().cpu().to(torch.float64).numpy())
+    _, theta = nngp_ntk(spec.replace(parameterization="ntk"), x)
+    rate = eta_critical(theta, len(x))
+    if spec.parameterization == "standard":
+        if len(set(spec.hidden)) != 1:
+            raise BadInput(f"lr_unit='eta_critical' with the standard parameterization needs "
+                           f"equal hidden widths (eta_std = eta_ntk / M), got {spec.hidden}")
+        rate /= spec.hidden[0]
+    return float(rate)
+
+
+def rates_resolved(config: TrainConfig, lr_critical: float) -> TrainConfig:
+    """``config`` with ``lr`` and ``member_lr`` (given in units of ``lr_critical``) absolute."""
+    member = (None if config.member_lr is None
+              else tuple(v * lr_critical for v in config.member_lr))
+    return dataclasses.replace(config, lr=config.lr * lr_critical, member_lr=member,
+                               lr_unit=None)
+
+
 def train_to_file(
     spec: NetworkSpec,
     seeds: Sequence[int],
@@ -338,6 +380,8 @@ def train_to_file(
     snapshot_seconds: float | None = 300.0,
     overwrite: bool = False,
     member_inits: Sequence[dict] | None = None,
+    make_callback=None,
+    keep_weights: bool = True,
 ) -> TrainResult:
     """Train an ensemble (one member per seed) and write the run file ``out_path``.
 
@@ -350,7 +394,10 @@ def train_to_file(
     ``extra_config`` (e.g. the rule's wildcards) is stored in ``config_json`` and hashed.
     ``member_inits`` (optional, one ``{"sw2": .., "sb2": ..}`` per seed) initializes member
     ``e`` from ``spec.replace(**member_inits[e])`` (see :func:`member_init_params`); stored in
-    ``config_json`` as ``member_inits``.
+    ``config_json`` as ``member_inits``. ``make_callback(initial_model)`` (instead of
+    ``callback``) builds the checkpoint callback from the freshly initialized ensemble, before a
+    resume loads its state (so a callback may keep ``theta_0``). ``keep_weights=False`` stores
+    no weights at the checkpoints (only the callback's arrays; resume snapshots keep theirs).
     """
     log = log or logging.getLogger("mlptheory.training")
     out_path = Path(out_path)
@@ -370,15 +417,31 @@ def train_to_file(
         return EnsembleMLP(spec, params=member_init_params(spec, seeds, member_inits)).to(dev)
 
     model = fresh_model()
+    if make_callback is not None:
+        callback = make_callback(model)
+    given = config
+    lr_critical = None
+    if config.lr_unit is not None:
+        lr_critical = analytic_eta_critical(spec, x)
+        config = rates_resolved(config, lr_critical)
+        log.info("lr = %s x eta_critical (analytic NTK) = %s (eta_critical = %.6g)",
+                 ", ".join(f"{v:g}" for v in (given.member_lr or (given.lr,))),
+                 ", ".join(f"{v:.4g}" for v in (config.member_lr or (config.lr,))), lr_critical)
     if config.lr_cap is not None:
         config = capped_config(config, model, x)
         log.info("lr capped at %g x the critical rate: member lr %s", config.lr_cap,
                  ", ".join(f"{v:.3g}" for v in config.member_lr))
-    config_dict = resolved_config(spec, config, seeds, order_seeds, x, y, extra_config)
+    # the rates as given (in units of eta_critical with lr_unit), hashed; the resolved ones
+    # are the Trainer's
+    config_dict = resolved_config(spec, config if lr_critical is None else given, seeds,
+                                  order_seeds, x, y, extra_config)
     if member_inits is not None:
         config_dict["member_inits"] = member_inits
+    if lr_critical is not None:
+        config_dict["lr_critical"] = lr_critical
     digest = config_hash(config_dict)
-    trainer = Trainer(model, x, y, config, order_seeds=order_seeds, callback=callback, log=log)
+    trainer = Trainer(model, x, y, config, order_seeds=order_seeds, callback=callback, log=log,
+                      keep_weights=keep_weights)
 
     partial = partial_path(out_path)
     # temporary files of writes that a kill interrupted (this job is their only writer)
@@ -394,7 +457,8 @@ def train_to_file(
             trainer.load_state(resume)
             log.info("resuming from step %d (%s)", trainer.step, partial)
     log.info("training %d network(s) %s on %s with %d thread(s), %s lr=%g, %d steps",
-             len(seeds), spec.widths, dev, threads, config.optimizer, config.lr,
+             len(seeds), spec.widths, dev, threads, config.optimizer,
+             config.member_lr[0] if config.member_lr else config.lr,
              config.max_steps)
 
     def snapshot(t: Trainer):

@@ -15,6 +15,7 @@ LOSSES = ("mse", "mse_per_output", "cross_entropy")
 OPTIMIZERS = ("gd", "sgd", "adam", "rmsprop", "nadam")
 STATUS = ("running", "max_steps", "plateau", "diverged")
 MEMBER_KEYS = ("member_lr", "member_eps")
+LR_UNITS = ("eta_critical",)
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,13 @@ class TrainConfig:
     ``lr_cap`` (GD on the ``mse`` loss only) caps each member's rate at ``lr_cap`` times its
     critical rate ``2S / lambda_max(Theta_0)`` (:func:`mlptheory.kernels.gd_critical_lr` of the
     initial member): the training entry point resolves it into ``member_lr =
-    min(lr, lr_cap * lr_critical)`` before the first step.
+    min(lr, lr_cap * lr_critical)`` before the first step. ``lr_unit="eta_critical"`` (GD on
+    the ``mse`` loss only) gives ``lr`` and ``member_lr`` as fractions of lee2019's critical rate
+    ``eta_critical = 2S / (lambda_min + lambda_max)`` of the *analytic* NTK of the spec (in the
+    ntk parameterization) on the training inputs; a standard-parameterized spec divides it by
+    its hidden width (lee2019 App. F: ``eta_std = eta_ntk / M``). The training entry point
+    resolves it into absolute rates (:func:`mlptheory.runs.analytic_eta_critical`) and stores
+    ``lr_critical`` in the run file.
     """
 
     optimizer: str = "gd"
@@ -59,6 +66,7 @@ class TrainConfig:
     member_lr: tuple[float, ...] | None = None
     member_eps: tuple[float, ...] | None = None
     lr_cap: float | None = None
+    lr_unit: str | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self):
@@ -86,6 +94,15 @@ class TrainConfig:
                 problems.append("lr_cap needs optimizer='gd' and loss='mse' (the critical rate "
                                 f"2S/lambda_max is theirs), got {self.optimizer!r}, "
                                 f"{self.loss!r}")
+        if self.lr_unit is not None:
+            if self.lr_unit not in LR_UNITS:
+                problems.append(f"lr_unit={self.lr_unit!r}, expected one of {LR_UNITS} or None "
+                                "(absolute rates)")
+            if self.optimizer != "gd" or self.loss != "mse":
+                problems.append("lr_unit needs optimizer='gd' and loss='mse' (eta_critical is "
+                                f"theirs), got {self.optimizer!r}, {self.loss!r}")
+            if self.lr_cap is not None:
+                problems.append("give lr_unit or lr_cap, not both")
         if self.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer={self.optimizer!r}, expected one of {OPTIMIZERS}")
         if self.loss not in LOSSES:
@@ -116,7 +133,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["betas"] = list(self.betas)
-        for name in (*MEMBER_KEYS, "lr_cap"):  # left out when unset: older run requests
+        for name in (*MEMBER_KEYS, "lr_cap", "lr_unit"):  # left out when unset: older run requests
             if data[name] is None:                # keep their hash
                 del data[name]
             elif name in MEMBER_KEYS:

@@ -17,8 +17,7 @@ import pandas as pd
 
 from ...kernels import monte_carlo_kernels, nngp_ntk
 from ...seeding import derive_seed, derive_seeds
-from .common import network_spec
-from .plan import PAPER
+from .plan import PAPER, family_spec
 
 
 def gaussian_inputs(n: int, dim: int, seed: int) -> np.ndarray:
@@ -28,7 +27,7 @@ def gaussian_inputs(n: int, dim: int, seed: int) -> np.ndarray:
 
 def table(params: dict, inputs, log=None) -> pd.DataFrame:
     x = gaussian_inputs(params["n_inputs"], params["input_dim"], params["seed"])
-    spec = network_spec(params, x.shape[1])
+    spec = family_spec(params, x.shape[1])
     k_inf, th_inf = nngp_ntk(spec, x)
     width, n_max = spec.hidden[0], max(params["n_samples"])
     rows = []

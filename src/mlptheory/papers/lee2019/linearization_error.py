@@ -2,56 +2,58 @@
 (eqs. (8)-(11) with each network's own empirical ``Theta_0``) at the end of training, against
 width and training-set size. One table per width; per training-set size an ensemble of
 ``members`` networks trained ``steps`` full-batch GD steps at ``lr_fraction * eta_critical``
-(analytic NTK of that training set). One row per member: the RMSE over the test points
-(``rmse``) or the training points (``rmse_train``) and the member's training loss at the start
-(``train_loss0``) and the end (``train_loss``); the figure draws the RMSE over members and
-points (the root mean square of the members' ``rmse``), the claims bootstrap over members."""
+(analytic NTK of that training set), one run ``linearization_error_M<width>_S<size>`` each.
+One row per member: the RMSE over the test points (``rmse``) or the training points
+(``rmse_train``) and the member's training loss at the start (``train_loss0``) and the end
+(``train_loss``); the figure draws the RMSE over members and points (the root mean square of
+the members' ``rmse``), the claims bootstrap over members."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ...experiment import training_data
 from ...kernels import empirical_ntk
 from ...models import EnsembleMLP
 from ...predict import gradient_descent_mse
-from ...seeding import derive_seeds
-from .common import critical_lr, network_spec, train_ensemble, two_class_data
-from .plan import PAPER
+from ...runs import read_run
+
+
+def _mse(f, y) -> np.ndarray:
+    return 0.5 * ((f - y) ** 2).sum(axis=(1, 2)) / f.shape[1]
 
 
 def table(params: dict, inputs, log=None) -> pd.DataFrame:
     rows = []
-    for n_train in params["n_train"]:
-        x, y, xt, yt = two_class_data(inputs["dataset"], params, n_train)
-        spec = network_spec(params, x.shape[1])
-        lr = params["lr_fraction"] * critical_lr(spec, x)
-        seeds = derive_seeds(params["seed"], params["members"], PAPER, "linearization_error",
-                             spec.hidden[0], n_train)
-        steps = params["steps"]
-        hist = train_ensemble(spec, seeds, x, y, lr, steps, [0, steps], x_eval=xt, log=log)
-        net = EnsembleMLP(spec, seeds=seeds)
+    for path in inputs["runs"]:
+        run = read_run(path)
+        x, y = training_data(inputs["dataset"], run.data)
+        xt, _ = training_data(inputs["dataset"], run.config["extra"]["measure"]["eval"])
+        spec, lr, steps = run.spec, float(run.member_lrs()[0]), int(run.train.max_steps)
+        net = EnsembleMLP(spec, seeds=run.seeds)  # theta_0 of the run's members
         theta = empirical_ntk(net, x).numpy()
         theta_tx = empirical_ntk(net, xt, x).numpy()
         f0, f0t = net(x).detach().numpy(), net(xt).detach().numpy()
         lin_train, lin_test = [], []
-        for e in range(len(seeds)):
+        for e in range(len(run.seeds)):
             pred = gradient_descent_mse(theta[e], y.numpy(), f0[e], lr, theta_tx[e], f0t[e])
             lin_train.append(pred.train_outputs([steps])[0])
             lin_test.append(pred.test_outputs([steps])[0])
-        final = hist[steps]
-        rmse = np.sqrt(np.mean((final["eval"] - np.stack(lin_test)) ** 2, axis=(1, 2)))
-        rmse_train = np.sqrt(np.mean((final["train"] - np.stack(lin_train)) ** 2, axis=(1, 2)))
-        loss0, loss = np.asarray(hist[0]["loss"], float), np.asarray(final["loss"], float)
-        rows += [dict(width=spec.hidden[0], n_train=n_train, member=e, rmse=float(rmse[e]),
+        final, start = run.checkpoint(steps), run.checkpoint(0)
+        rmse = np.sqrt(np.mean((final["eval_outputs"] - np.stack(lin_test)) ** 2, axis=(1, 2)))
+        rmse_train = np.sqrt(np.mean((final["outputs"] - np.stack(lin_train)) ** 2,
+                                     axis=(1, 2)))
+        loss0, loss = _mse(start["outputs"], y.numpy()), _mse(final["outputs"], y.numpy())
+        rows += [dict(width=spec.hidden[0], n_train=len(x), member=e, rmse=float(rmse[e]),
                       rmse_train=float(rmse_train[e]), train_loss=float(loss[e]),
-                      train_loss0=float(loss0[e]), depth=spec.depth, members=len(seeds),
-                      steps=steps, lr=lr, lr_fraction=params["lr_fraction"], n_test=len(xt),
-                      dataset=params["dataset_name"]) for e in range(len(seeds))]
+                      train_loss0=float(loss0[e]), depth=spec.depth, members=len(run.seeds),
+                      steps=steps, lr=lr, lr_fraction=lr / run.lr_critical, n_test=len(xt),
+                      dataset=params["dataset_name"]) for e in range(len(run.seeds))]
         if log is not None:
-            log.info("M=%d S=%d: rmse %.3g (train %.3g)", spec.hidden[0], n_train,
+            log.info("M=%d S=%d: rmse %.3g (train %.3g)", spec.hidden[0], len(x),
                      float(np.sqrt(np.mean(rmse ** 2))), float(np.sqrt(np.mean(rmse_train ** 2))))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values(["n_train", "member"], ignore_index=True)
 
 
 def draw(tables, params):

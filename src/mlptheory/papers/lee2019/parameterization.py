@@ -2,7 +2,10 @@
 standard and the ntk parameterization. The same initial functions (same seeds: the stored
 weights differ only by the factor ``sqrt(sw2/fan_in)``) are trained ``steps`` full-batch GD
 steps with ``eta_ntk = f * eta_critical`` (analytic NTK, ntk parameterization) for each
-``f`` in ``lr_fractions``, and ``eta_std = eta_ntk / M`` (hidden width ``M``). Diverged
+``f`` in ``lr_fractions``, and ``eta_std = eta_ntk / M`` (hidden width ``M``): one run per
+parameterization (``parameterization_ntk``, ``parameterization_standard``) whose members are
+the (rate, seed) pairs, rate-major. A member whose loss diverged is recorded by the run
+(status ``diverged``). Diverged
 networks are recorded with ``diverged = True`` and an infinite loss. ``test_loss_half`` is the
 test loss at ``half_step = steps // 2`` (whether the loss has flattened by the end: the claims).
 
@@ -14,38 +17,42 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...seeding import derive_seeds
-from .common import critical_lr, network_spec, train_ensemble, two_class_data
-from .plan import PAPER
+from ...experiment import training_data
+from ...runs import read_run
+
+
+def _test_loss(run, step: int, yt) -> np.ndarray:
+    """Test MSE of every member at ``step`` from its stored test outputs."""
+    out = run.checkpoint(step)["eval_outputs"]
+    return 0.5 * ((out - yt) ** 2).sum((1, 2)) / len(yt)
 
 
 def table(params: dict, inputs, log=None) -> pd.DataFrame:
-    x, y, xt, yt = two_class_data(inputs["dataset"], params, params["n_train"])
-    seeds = derive_seeds(params["seed"], params["members"], PAPER, "parameterization")
-    eta_crit = critical_lr(network_spec(params, x.shape[1]), x)
     rows = []
-    for param in ("ntk", "standard"):
-        spec = network_spec(params, x.shape[1], parameterization=param)
+    fractions = params["lr_fractions"]
+    for path in inputs["runs"]:
+        run = read_run(path)
+        spec = run.spec
+        yt = training_data(inputs["dataset"], run.config["extra"]["measure"]["eval"])[1].numpy()
+        steps = int(run.train.max_steps)
+        half = steps // 2
+        members = len(run.seeds) // len(fractions)  # fraction-major (plan.run_requests)
+        lrs = run.member_lrs()
         width = spec.hidden[0]
-        for frac in params["lr_fractions"]:
-            eta_ntk = frac * eta_crit
-            lr = eta_ntk if param == "ntk" else eta_ntk / width
-            half = params["steps"] // 2
-            hist = train_ensemble(spec, seeds, x, y, lr, params["steps"],
-                                  [half, params["steps"]], x_eval=xt, log=log)
-            out = hist[params["steps"]]["eval"]
-            losses = 0.5 * ((out - yt.numpy()) ** 2).sum((1, 2)) / len(xt)
-            losses_half = 0.5 * ((hist[half]["eval"] - yt.numpy()) ** 2).sum((1, 2)) / len(xt)
-            finite = (np.isfinite(hist[params["steps"]]["loss"]) & np.isfinite(losses)
-                      & np.isfinite(losses_half))
-            for e, loss in enumerate(losses):
-                rows.append(dict(parameterization=param, eta_ntk=eta_ntk, lr_fraction=frac,
-                                 lr=lr, member=e, test_loss=float(loss) if finite[e] else
-                                 float("inf"), test_loss_half=float(losses_half[e])
-                                 if finite[e] else float("inf"), half_step=half,
-                                 diverged=not bool(finite[e]), width=width,
-                                 depth=spec.depth, n_train=len(x), steps=params["steps"],
-                                 dataset=params["dataset_name"]))
+        eta_crit_ntk = run.lr_critical * (width if spec.parameterization == "standard" else 1)
+
+        losses, losses_half = (_test_loss(run, s, yt) for s in (steps, half))
+        for i, (frac, lr) in enumerate(zip(np.repeat(fractions, members), lrs, strict=True)):
+            ok = (run.status[i] != "diverged" and np.isfinite(losses[i])
+                  and np.isfinite(losses_half[i]))
+            rows.append(dict(parameterization=spec.parameterization,
+                             eta_ntk=float(frac) * eta_crit_ntk, lr_fraction=float(frac),
+                             lr=float(lr), member=i % members,
+                             test_loss=float(losses[i]) if ok else float("inf"),
+                             test_loss_half=float(losses_half[i]) if ok else float("inf"),
+                             half_step=half, diverged=not ok, width=width, depth=spec.depth,
+                             n_train=int(run.data["n"]), steps=steps,
+                             dataset=params["dataset_name"]))
     return pd.DataFrame(rows)
 
 
@@ -71,7 +78,7 @@ def draw(tables, params):
         ax.axvspan(eta_crit, frame.eta_ntk.max() * 1.2, color="0.9", zorder=0,
                    label=r"above $\eta_{critical}$: not judged")
     ax.axvline(eta_crit, color="0.5", ls=":", lw=0.8)
-    ax.set_xscale("log")
+    ax.set_xscale("log", base=2)  # the paper's axis
     ax.xaxis.set_minor_formatter(plt.NullFormatter())  # minor labels crowd a short log axis
     ax.set_xlabel(r"normalized learning rate $\eta_{NTK}$")
     ax.set_ylabel(f"test loss after {frame.steps.iloc[0]} steps")

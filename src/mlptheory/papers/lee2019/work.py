@@ -1,18 +1,20 @@
 """lee2019 cost terms (torch-free): table function -> :class:`~mlptheory.cost.Work`.
 
-lee2019 trains its networks inside the table jobs (:mod:`.common`), so each term holds the
-training of its ensembles (:func:`mlptheory.cost.training_work`), float64 full-batch GD."""
+The networks train in their own runs (``train_run``, costed by :func:`mlptheory.cost.run_work`);
+the tables read them and compute the kernels and closed forms, float64 on one CPU thread."""
 
 from __future__ import annotations
 
-from ...cost import Work, eigh_flops, flops, ntk_work, training_work
+from ...cost import Work, eigh_flops, flops, mlp_flops, ntk_work
 from ...datasets import dataset_info
 from ...spec import NetworkSpec
+from .plan import network_params
 
 
-def _spec(params, cfg, width=None, input_dim=None) -> NetworkSpec:
+def _spec(params, cfg, block, width=None, input_dim=None) -> NetworkSpec:
+    family = network_params(cfg, cfg[block]) if block else params
     d = input_dim or dataset_info(cfg["dataset"]).input_dim
-    return NetworkSpec(d, (int(width or params["width"]),) * params["depth"], 1)
+    return NetworkSpec(d, (int(width or family["width"]),) * int(family["depth"]), 1)
 
 
 def _analytic(n: int, depth: int) -> Work:
@@ -20,50 +22,49 @@ def _analytic(n: int, depth: int) -> Work:
     return flops("float64", eigh_flops(n) + 30.0 * n * n * depth) + Work(ops=20.0 * depth)
 
 
+def _read(runs: int, steps: int) -> Work:
+    return Work(ops=50.0 * runs * steps)
+
+
 def predictive(params, inputs, runs, cfg) -> Work:
-    spec = _spec(params, cfg)
-    n, n_eval = params["n_train"], params["n_alpha"]
-    steps, records = max(params["steps"]), len(params["steps"])
-    return (training_work(spec, params["ensemble"], n, n, steps, n_eval=n_eval, evals=records)
-            + _analytic(n + n_eval, spec.depth) + _analytic(n + n_eval, spec.depth))
+    """The kernels on the training set and the interpolation, eqs. 13-16 at every step."""
+    n = params["n_train"] + params["n_alpha"]
+    return (_analytic(n, params["depth"]) + flops("float64", 4 * len(params["steps"])
+                                                  * eigh_flops(params["n_train"]))
+            + _read(len(inputs["runs"]), len(params["steps"])))
 
 
 def dynamics(params, inputs, runs, cfg) -> Work:
-    """The network, its linearization trained by jvp (~2 forward passes more per step) and
-    the closed form from its empirical NTK."""
-    spec = _spec(params, cfg)
-    n, n_test, steps = params["n_train"], params["n_test"], params["max_steps"]
-    net = training_work(spec, 1, n, n, steps, n_eval=n_test, evals=2 * params[
-        "points_per_decade"] * 5)
-    linear = training_work(spec, 1, n, n, steps) * 2.0
-    return (net + linear + ntk_work(spec, 1, n) + ntk_work(spec, 1, n_test, n)
-            + _analytic(n, spec.depth))
+    """Empirical NTK on train and test x train, the analytic NTK, the Jacobian rows of the
+    tracked weights (one backward pass per training point) and the closed forms."""
+    spec = _spec(params, cfg, "dynamics")
+    dyn = cfg["dynamics"]
+    n, n_test = int(dyn["n_train"]), int(cfg["n_test"])
+    return (ntk_work(spec, 1, n) + ntk_work(spec, 1, n_test, n) + _analytic(n + n_test,
+                                                                            spec.depth)
+            + flops("float64", n * mlp_flops(spec.widths, 1)) + _read(1, 40))
 
 
 def linearization_error(params, inputs, runs, cfg) -> Work:
-    spec = _spec(params, cfg)
+    err = cfg["linearization_error"]
+    width = int(inputs["runs"][0].rsplit("_M", 1)[1].split("_S")[0])
+    spec = _spec(params, cfg, "linearization_error", width=width)
+    m, n_test = int(err["members"]), int(cfg["n_test"])
     work = Work()
-    for n in params["n_train"]:
-        m = params["members"]
-        work = (work + training_work(spec, m, n, n, params["steps"], n_eval=params["n_test"],
-                                     evals=2)
-                + ntk_work(spec, m, n) + ntk_work(spec, m, params["n_test"], n)
-                + flops("float64", m * eigh_flops(n)) + _analytic(n, spec.depth))
+    for n in err["n_train"]:
+        work = (work + ntk_work(spec, m, n) + ntk_work(spec, m, n_test, n)
+                + flops("float64", m * eigh_flops(n)) + _read(1, 2))
     return work
 
 
 def parameterization(params, inputs, runs, cfg) -> Work:
-    spec = _spec(params, cfg)
-    n = params["n_train"]
-    one = (training_work(spec, params["members"], n, n, params["steps"],
-                         n_eval=params["n_test"], evals=2) + _analytic(n, spec.depth))
-    return one * (2.0 * len(params["lr_fractions"]))
+    return _read(len(inputs["runs"]), 2)
 
 
 def kernel_convergence(params, inputs, runs, cfg) -> Work:
     """``repeats`` x ``max(n_samples)`` networks on ``n_inputs`` points: empirical NNGP and
     structured NTK of each (float64, chunks of 10)."""
-    spec = _spec(params, cfg, input_dim=params["input_dim"])
+    spec = _spec(params, cfg, None, input_dim=params["input_dim"])
     samples = params["repeats"] * max(params["n_samples"])
     n = params["n_inputs"]
     return (ntk_work(spec, samples, n) + flops("float64", samples * 2.0 * spec.n_params * n)
@@ -78,3 +79,4 @@ WORK = {
     "parameterization:table": parameterization,
     "kernel_convergence:table": kernel_convergence,
 }
+
