@@ -178,6 +178,22 @@ def test_cost_command_prints_totals_for_paper_and_quick(capsys):
     assert totals["paper"] > 50 * totals["quick"]
 
 
+def test_cost_jobs_lists_every_lee2019_training_run_with_its_own_gpu_estimate(capsys):
+    """lee2019's networks are training runs of their own (not hidden in table jobs): at paper
+    scale Fig. 2's 100 networks are 5 run files, each a job with a GPU estimate, and the one
+    figure's jobs are exactly its runs, its table and itself (and the data)."""
+    from mlptheory.cli import main
+
+    main(["cost", "--jobs", "lee2019/fig2_predictive_distribution"])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    runs = [r for r in rows if r[0].startswith("train_run/lee2019/predictive_")]
+    assert len(runs) == 5
+    assert {r[0].split("/")[0] for r in rows} == {"train_run", "lee2019_table", "lee2019_figure",
+                                                  "fetch_archives", "prepare_dataset"}
+    for r in runs:  # GFLOP, peak mem (value unit), CPU (value unit), GPU (value unit)
+        assert float(r[1]) > 1e7 and r[-1] in ("h", "min") and float(r[-2]) > 0
+
+
 def test_every_job_of_the_smoke_run_has_a_benchmark_and_the_estimate_is_within_3x(
         smoke_workflow):
     """Every computing rule declares `benchmark:`; the cost model's CPU estimate of the smoke

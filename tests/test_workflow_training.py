@@ -128,8 +128,9 @@ def test_killed_lee2019_training_job_resumes_and_its_table_is_byte_identical(wor
     assert 0 < int(resumed[0].split("resuming from step ")[1].split()[0]) < 6000
     resumed_table = table.read_bytes()
 
-    result = run_snakemake(workflow_dir, "--cores", "1", "--forcerun", "train_run", target,
-                           *config)
+    # (the target first: --forcerun takes every word up to the next option)
+    result = run_snakemake(workflow_dir, "--cores", "1", target, "--forcerun",
+                           "results/runs/lee2019/dynamics.h5", *config)
     assert result.returncode == 0, result.stdout
     log = (workflow_dir / "results" / "logs" / "runs" / "lee2019" / "dynamics.log").read_text()
     assert "resuming" not in log  # this time from step 0 to the end

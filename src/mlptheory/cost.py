@@ -587,6 +587,24 @@ def report_lines(config: dict, wanted: Iterable[str] = (), cores: int = 2,
     return lines
 
 
+def job_lines(config: dict, wanted: Iterable[str] = (), cal: Calibration | None = None
+              ) -> list[str]:
+    """``mlptheory cost --jobs``: every job the wanted targets need, each with its own estimate
+    (a training run of ``train_run`` is a job of its own, with its GPU estimate)."""
+    cal = cal or Calibration.load()
+    jobs, targets = plan_jobs(config)
+    chosen = select_targets(targets, wanted)
+    ids = list(dict.fromkeys(j for sel in chosen.values() for j in sel))
+    head = (f"{'job (rule/wildcards)':<58} {'GFLOP':>9} {'peak mem':>9} {'CPU 1 core':>10} "
+            f"{'GPU':>8}")
+    lines = [head, "-" * len(head)]
+    for job_id in sorted(ids):
+        est = estimate(jobs, [job_id], cal)
+        lines.append(f"{job_id:<58} {est.flops / 1e9:>9.0f} {human_bytes(est.mem):>9} "
+                     f"{human_time(est.cpu_s):>10} {human_time(est.gpu_s):>8}")
+    return lines
+
+
 # ----- what a run cost (Snakemake's benchmark files) --------------------------------------------
 def read_benchmark(path: Path | str, time_column: str = "s") -> tuple[float, float] | None:
     """``(seconds, peak resident MB)`` of a job's ``benchmark:`` file, or None if absent;
@@ -740,6 +758,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1,
                         help="cores for the wall-time estimate (default: this machine's)")
     parser.add_argument("--papers-only", action="store_true", help="no per-target rows")
+    parser.add_argument("--jobs", action="store_true",
+                        help="one row per job (each training run, table, figure) instead")
     parser.add_argument("--calibrate", action="store_true",
                         help="measure this machine's per-unit CPU costs (prints them)")
     parser.add_argument("--write", action="store_true",
@@ -756,6 +776,8 @@ def run(args) -> None:
             print(f"wrote {CALIBRATION_FILE}")
         return
     config = load_config(args.configfile)
-    for line in report_lines(config, args.targets, args.cores, per_target=not args.papers_only):
+    lines = (job_lines(config, args.targets) if args.jobs else
+             report_lines(config, args.targets, args.cores, per_target=not args.papers_only))
+    for line in lines:
         print(line)
 
