@@ -46,9 +46,11 @@ def test_caption_blocks_are_valid_rst_for_people(paper, scale):
         rst, html = render(text, config, figure=name)
         if not rst.strip():
             problems.append(f"{name}: empty caption")
-        for message in re.findall(r'system-message-title">(.*?)</p>.*?<p>(.*?)</p>', html,
+        for message in re.findall(r'system-message-title">(.*?)</p>(.*?)</div>', html,
                                   flags=re.S):
             problems.append(f"{name}: invalid reStructuredText: {message}")
+        if "system-message" in html and not problems:
+            problems.append(f"{name}: invalid reStructuredText (a system message)")
         for repr_sign in ("[{", "{'", "':", "[["):
             for line in rst.splitlines():
                 if repr_sign in line:
