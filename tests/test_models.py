@@ -99,8 +99,11 @@ def test_spec_validation_and_json():
 
 
 def test_derive_seed_is_stable():
-    assert derive_seed(0, "a", 1) == derive_seed(0, "a", 1)
-    assert derive_seed(0, "a", 1) != derive_seed(1, "a", 1)
+    # pinned: a change here changes every network of every configuration
+    assert derive_seed(0, "a", 1) == 1675891806973429058
+    assert derive_seed(1, "a", 1) == 1517356053960196129
+    assert derive_seeds(3, 3, "lee2019", "predictive") == [
+        2130524028107399986, 8911924171664282533, 6068408453136156766]
     assert len(set(derive_seeds(0, 100, "x"))) == 100
 
 

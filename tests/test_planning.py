@@ -134,3 +134,23 @@ def test_changing_one_key_reruns_only_its_table_and_figure(smoke_workflow):
                                            "seleznova2021": 1}, result.stdout[-3000:]
     assert "results/seleznova2021/tables/thm53.csv" in result.stdout
     assert "results/seleznova2021/thm53_output_variance.pdf" in result.stdout
+
+
+@pytest.mark.parametrize("scale", ["paper", "quick"])
+def test_every_registered_function_path_imports_and_exists(scale):
+    """Each table's compute, figure's draw and paper table's render named "module:function"
+    in a plan resolves to a callable (a typo would otherwise surface only when its job runs)."""
+    from conftest import OVERLAYS, REPO, merged_config
+
+    from mlptheory.cost import PAPERS, plan_of
+    from mlptheory.registry import resolve
+
+    config = merged_config(REPO, *OVERLAYS[scale])
+    paths = set()
+    for paper in PAPERS:
+        reg = plan_of(paper, config).registry
+        paths |= {t.compute for t in reg.tables.values()}
+        paths |= {f.make for f in (*reg.figures.values(), *reg.paper_tables.values())}
+    assert len(paths) > 20
+    for path in sorted(paths):
+        assert callable(resolve(path)), path

@@ -16,13 +16,10 @@ import torch
 from scipy.special import gammaln
 
 from . import activations
-from .params import clone, member, stack, unstack
+from .params import clone, member, stack
 from .spec import NetworkSpec
 
 Params = list[tuple[torch.Tensor, torch.Tensor | None]]
-
-# the operations on (W, b) lists live in mlptheory.params; these names stay for old callers
-clone_params, stack_params, unstack_params = clone, stack, unstack
 
 
 def torch_dtype(name: str) -> torch.dtype:

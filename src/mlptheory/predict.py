@@ -43,11 +43,6 @@ def _as_matrix(theta):
     return theta
 
 
-def _flat(f, k):
-    f = np.asarray(f, dtype=np.float64)
-    return f.reshape(-1) if k else f
-
-
 def _growth(lam, lr, n_train, steps):
     """``g_t = (1 - (1 - lr lam/S)^t) / lam`` (``t lr / S`` at ``lam = 0``), ``[T, n]``."""
     steps = np.asarray(steps, dtype=np.float64)[:, None]

@@ -30,8 +30,6 @@ from ..activations import ActivationLike
 from ..spec import NetworkSpec
 from .analytic import gaussian_expectations, infinite_width_args
 
-PHASES = ("ordered", "critical", "chaotic")
-
 
 def single_moments(activation: ActivationLike, q: float) -> tuple[float, float]:
     """``(E[phi(sqrt(q) z)^2], E[phi'(sqrt(q) z)^2])``, seleznova2021 eqs. (6) and (8).
