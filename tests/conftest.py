@@ -207,3 +207,11 @@ def http_server(tmp_path):
     yield f"http://127.0.0.1:{server.server_address[1]}/", directory, server.requests
     server.shutdown()
     server.server_close()
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that uses the shared smoke DAG is marked ``slow`` through its fixture (``-m
+    "not slow"`` leaves out the ~10 minutes that building it takes), not by hand."""
+    for item in items:
+        if "smoke_workflow" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
