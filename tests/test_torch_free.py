@@ -35,3 +35,49 @@ def test_training_still_exports_the_config():
     assert training.TrainConfig is train_config.TrainConfig
     assert training.checkpoint_schedule is train_config.checkpoint_schedule
     assert training.STATUS == train_config.STATUS
+
+
+def test_no_import_cycle_in_the_library():
+    """No two modules of src/mlptheory import each other, directly or through others (imports
+    inside functions count: they are cycles deferred to run time)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "src" / "mlptheory"
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def targets(module, node):
+        package = module.split(".") if modules[module].name == "__init__.py" else \
+            module.split(".")[:-1]
+        if node.level:
+            base = ".".join(package[:len(package) - node.level + 1]
+                            + ([node.module] if node.module else []))
+        else:
+            base = node.module or ""
+        found = [base] if base in modules else []
+        return found + [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in modules]
+
+    graph = {m: set() for m in modules}
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                graph[module].update(t for t in targets(module, node) if t != module)
+            elif isinstance(node, ast.Import):
+                graph[module].update(a.name for a in node.names if a.name in modules)
+
+    def reaches(start, goal):
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph[todo.pop()] - seen:
+                if nxt == goal:
+                    return True
+                seen.add(nxt)
+                todo.append(nxt)
+        return False
+
+    assert len(graph) > 40 and graph["mlptheory.runs"]  # the parse found the imports
+    cycles = sorted(m for m in graph if reaches(m, m))
+    assert not cycles, f"modules on an import cycle: {cycles}"

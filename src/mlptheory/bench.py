@@ -417,12 +417,17 @@ def add_subcommands(sub) -> None:
 
 
 def main(argv=None):
-    """``python -m mlptheory.bench ...``: an alias of ``mlptheory bench ...``."""
-    import sys
+    """``python -m mlptheory.bench ...``: the subcommands of ``mlptheory bench ...`` (built
+    here, so that this module and :mod:`mlptheory.cli` do not import each other)."""
+    import argparse
+    import logging
 
-    from .cli import main as cli_main
-
-    cli_main(["bench", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(prog="mlptheory bench",
+                                     description="Benchmarks; each prints its ratio in one run.")
+    add_subcommands(parser.add_subparsers(dest="benchmark", required=True))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    args.func(args)
 
 
 if __name__ == "__main__":
