@@ -191,6 +191,25 @@ def gpu_count():
     return 0 if config["device"] == "cpu" else 1
 
 
+def figure(paper, target, ext="pdf"):
+    """The figure file results/<paper>/<target>.<ext>, shown in `snakemake --report` under its
+    paper with the caption report/captions/<paper>/<target>.rst (see report/captions/README.md).
+    Use it as the output of the rule that draws the figure."""
+    caption = Path(workflow.basedir) / "report" / "captions" / paper / f"{target}.rst"
+    if not caption.is_file():
+        raise WorkflowError(
+            f"figure {paper}/{target}: caption file {caption} is missing; every figure in the "
+            "report states the paper, the figure, the settings used and what to look for "
+            "(template in report/captions/README.md)"
+        )
+    return report(
+        f"results/{paper}/{target}.{ext}",
+        caption=str(caption),
+        category=paper,
+        labels={"paper": paper, "figure": target},
+    )
+
+
 def claim_sources():
     """paper -> {target name: CSV path} of every claim target this configuration builds."""
     return mlptheory_claim_sources(PAPER_TARGETS)

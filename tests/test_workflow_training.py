@@ -91,7 +91,7 @@ lee2019:
     depth: 2
     width: 128
     n_train: 64
-    max_steps: 6000
+    max_steps: 3000
 """
 
 
@@ -125,7 +125,7 @@ def test_killed_lee2019_training_job_resumes_and_its_table_is_byte_identical(wor
     log = (workflow_dir / "results" / "logs" / "runs" / "lee2019" / "dynamics.log").read_text()
     resumed = [line for line in log.splitlines() if "resuming from step" in line]
     assert resumed, log
-    assert 0 < int(resumed[0].split("resuming from step ")[1].split()[0]) < 6000
+    assert 0 < int(resumed[0].split("resuming from step ")[1].split()[0]) < 3000
     resumed_table = table.read_bytes()
 
     # (the target first: --forcerun takes every word up to the next option)
