@@ -18,7 +18,7 @@ from ...registry import Plan, Registry, dataset_file, run_file
 from ...run_request import DataRequest, RunRequest
 from ...seeding import derive_seed, derive_seeds
 from ...spec import NetworkSpec
-from ...train_config import TrainConfig
+from ...train_config import TrainConfig, checkpoint_schedule
 
 PAPER = "lee2019"
 PKG = "mlptheory.papers.lee2019"
@@ -95,14 +95,10 @@ def gd(block: dict, steps: int, checkpoints, member_fractions=None) -> TrainConf
 
 
 def log_steps(max_steps: int, per_decade: int) -> list[int]:
-    """0 and ``per_decade`` log-spaced steps per decade up to ``max_steps`` (included)."""
-    if max_steps < 1:
-        return [0]
-    k, steps = 0, {0, int(max_steps)}
-    while round(10 ** (k / per_decade)) <= max_steps:
-        steps.add(int(round(10 ** (k / per_decade))))
-        k += 1
-    return sorted(steps)
+    """0 and ``per_decade`` log-spaced steps per decade up to ``max_steps`` (included): the
+    training engine's own schedule (:func:`mlptheory.train_config.checkpoint_schedule`)."""
+    return checkpoint_schedule(TrainConfig(max_steps=int(max_steps),
+                                           checkpoints_per_decade=int(per_decade)))
 
 
 def alpha_range(block: dict) -> list[float]:
