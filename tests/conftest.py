@@ -87,7 +87,7 @@ def smoke_workflow(tmp_path_factory) -> Path:
 
 
 # the --configfile overlays of each scale (paths relative to the repository)
-OVERLAYS = {"paper": [], "quick": ["configs/quick.yaml"],
+OVERLAYS = {"paper": [], "laptop": ["configs/laptop.yaml"], "quick": ["configs/quick.yaml"],
             "smoke": ["configs/quick.yaml", "tests/smoke.yaml"]}
 
 

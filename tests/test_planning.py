@@ -136,7 +136,7 @@ def test_changing_one_key_reruns_only_its_table_and_figure(smoke_workflow):
     assert "results/seleznova2021/thm53_output_variance.pdf" in result.stdout
 
 
-@pytest.mark.parametrize("scale", ["paper", "quick"])
+@pytest.mark.parametrize("scale", ["paper", "laptop", "quick"])
 def test_every_registered_function_path_imports_and_exists(scale):
     """Each table's compute, figure's draw and paper table's render named "module:function"
     in a plan resolves to a callable (a typo would otherwise surface only when its job runs)."""
