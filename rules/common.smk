@@ -29,6 +29,7 @@ from mlptheory.checks import (
 )
 from mlptheory.checks import config_sources as mlptheory_config_sources
 from mlptheory.claims import claim_sources as mlptheory_claim_sources
+from mlptheory.reference import reference_dirs as mlptheory_reference_dirs
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
 
@@ -208,6 +209,10 @@ def figure(paper, target, ext="pdf"):
         category=paper,
         labels={"paper": paper, "figure": target},
     )
+
+
+# name -> folder of each recorded reference run (reference/<scale>/: claims.csv, provenance.json)
+REFERENCES = mlptheory_reference_dirs(Path(workflow.basedir) / "reference")
 
 
 def claim_sources():

@@ -7,6 +7,7 @@ import pandas as pd
 from mlptheory.claims import COLUMNS, evaluate, markdown, rst_table
 from mlptheory.claims_figure import at_a_glance, embedded_png
 from mlptheory.figures import save_figure, write_csv, write_text
+from mlptheory.reference import claims_hash, comparison_md, comparison_rst, load
 from mlptheory.scripting import run_rule
 
 
@@ -21,12 +22,16 @@ def main(smk, log):
                      r["verdict"], r["reason"])
         rows += paper_rows
     write_csv(pd.DataFrame(rows, columns=list(COLUMNS)), smk.output.csv)
-    write_text(markdown(rows), smk.output.md)
+    current = claims_hash()
+    refs = [load(path, current) for path in smk.params.references.values()]
+    for ref in refs:
+        log.info("%s", ref.summary())
+    write_text(markdown(rows) + comparison_md(rows, refs), smk.output.md)
     title = f"Claims at a glance (scale={smk.params.scale}): 95% interval vs expected region"
     fig = at_a_glance(rows, title)
     figure_rst = embedded_png(fig)
     save_figure(fig, smk.output.glance, png=True)
-    write_text(figure_rst + rst_table(rows), smk.output.rst)
+    write_text(figure_rst + rst_table(rows) + comparison_rst(rows, refs), smk.output.rst)
 
 
 run_rule(snakemake, main)

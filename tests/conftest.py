@@ -27,7 +27,7 @@ MNIST_DIR = Path(
     )
 )
 WORKFLOW_FILES = ["Snakefile", "config.yaml", "configs", "rules", "scripts", "schemas", "src",
-                  "profiles", "envs", "report"]
+                  "profiles", "envs", "report", "reference"]
 
 
 def have_mnist() -> bool:
@@ -47,6 +47,8 @@ def copy_workflow(wd: Path) -> Path:
     wd.mkdir(parents=True)
     for name in WORKFLOW_FILES:
         src = REPO / name
+        if not src.exists():  # reference/ before the first recorded run
+            continue
         if src.is_dir():
             shutil.copytree(src, wd / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
