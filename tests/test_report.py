@@ -95,6 +95,8 @@ def test_report_is_self_contained_and_shows_every_figure(workflow_dir):
     assert re.search(r'alt=\\?"Claims at a glance\\?" style=\\?"max-width:100%\\?" '
                      r'src=\\?"data:image/png;base64,', html)
     assert "reason / diagnosis" in html and "95% interval" in html
+    # this run's verdicts beside the recorded references (reference/<scale>/)
+    assert "This run beside the recorded references" in html and "reference/laptop" in html
     assert "Table 1 as measured in this run" in html and "sorted_power" in html
     seed = yaml.safe_load((workflow_dir / "config.yaml").read_text())["seed"]
     assert re.search(rf"Probe figure caption, seed {seed}, marker c41d", html)
