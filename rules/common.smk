@@ -29,6 +29,7 @@ from mlptheory.checks import (
 )
 from mlptheory.checks import config_sources as mlptheory_config_sources
 from mlptheory.claims import claim_sources as mlptheory_claim_sources
+from mlptheory.papers import PAPERS
 from mlptheory.reference import reference_dirs as mlptheory_reference_dirs
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
@@ -85,7 +86,6 @@ RAW_DIR = os.path.relpath(
     Path(LAUNCH_DIR, config["data"]["raw_dir"]), os.getcwd()
 ).rstrip("/")
 DATASETS = tuple(DATASET_INFO)
-PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
 
 
 wildcard_constraints:

@@ -10,7 +10,7 @@ import pytest
 from conftest import OVERLAYS, REPO, merged_config, rst_to_html
 from jinja2 import Environment
 
-PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
+from mlptheory.papers import PAPERS
 
 
 def merged(overlays):

@@ -23,6 +23,7 @@ from mlptheory.cost import (
 )
 from mlptheory.kernels import empirical_ntk
 from mlptheory.models import MLP, EnsembleMLP
+from mlptheory.papers import PAPERS
 from mlptheory.spec import NetworkSpec
 from mlptheory.training import TrainConfig, Trainer
 
@@ -210,8 +211,7 @@ def test_every_job_of_the_smoke_run_has_a_benchmark_and_the_estimate_is_within_3
     assert [j for j, m in measured.items() if m is None] == []
     by_paper = {}
     for j, job in jobs.items():
-        paper = next((p for p in ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
-                      if p in j), "data and claims")
+        paper = next((p for p in PAPERS if p in j), "data and claims")
         got = by_paper.setdefault(paper, [0.0, 0.0])
         got[0] += cpu[j][0]
         got[1] += cal.cpu_seconds(job.work, job.threads)

@@ -154,3 +154,22 @@ def test_every_registered_function_path_imports_and_exists(scale):
     assert len(paths) > 20
     for path in sorted(paths):
         assert callable(resolve(path)), path
+
+
+def test_the_paper_names_are_listed_once():
+    """mlptheory.papers.PAPERS is the one list of the papers: no other file of the workflow
+    spells out two paper names in a row (a second list would drift when a paper is added)."""
+    import re
+
+    from conftest import REPO
+
+    from mlptheory.papers import PAPERS
+
+    names = "|".join(PAPERS)
+    two_in_a_row = re.compile(rf"['\"]({names})['\"]\s*,\s*['\"]({names})['\"]")
+    files = [*(REPO / "src").rglob("*.py"), *(REPO / "rules").glob("*.smk"),
+             *(REPO / "scripts").glob("*.py"), *(REPO / "tests").glob("*.py"), REPO / "Snakefile"]
+    where = [f"{f.relative_to(REPO)}:{n}" for f in files
+             for n, line in enumerate(f.read_text().splitlines(), 1)
+             if two_in_a_row.search(line) and f != REPO / "src/mlptheory/papers/__init__.py"]
+    assert where == []

@@ -39,9 +39,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .papers import PAPERS  # noqa: F401 (re-exported)
+
 VERDICTS = ("reproduced", "not_reproduced", "inconclusive")
 KINDS = ("claim", "sanity")
-PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
 COLUMNS = ("paper", "claim_id", "kind", "claim", "reference", "quantity", "measured", "low",
            "high", "n", "expected", "validity", "verdict", "reason", "diagnosis", "scale",
            "targets", "note")

@@ -44,12 +44,12 @@ from pathlib import Path
 
 from .checks import load_config
 from .datasets import dataset_info
+from .papers import PAPERS
 from .registry import Plan, run_file
 from .run_request import DataRequest, RunRequest
 from .spec import NetworkSpec
 from .train_config import checkpoint_schedule
 
-PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
 CALIBRATION_FILE = Path(__file__).with_name("cost_calibration.json")
 # One GPU, from its data sheet (NVIDIA H200 SXM: FP64 tensor core 67 TFLOP/s, FP32 67 TFLOP/s;
 # torch does not use TF32 for float32 matmuls by default). The networks here are small, so a

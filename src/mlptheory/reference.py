@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .claims import COLUMNS, VERDICTS, interval_position, paper_claims, verdict
+from .papers import PAPERS
 
-PAPERS = ("tsuchida2019", "seleznova2021", "sorensen2020", "lee2019")
 FILES = ("claims.csv", "claims.md", "provenance.json")
 
 
