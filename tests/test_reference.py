@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, rst_to_html
 
 from mlptheory import reference as ref_mod
-from mlptheory.claims import COLUMNS, paper_claims
+from mlptheory.claims import COLUMNS, counts, paper_claims
 from mlptheory.reference import (
     PAPERS,
     Reference,
@@ -69,7 +69,7 @@ def test_reference_matches_the_registry_and_says_what_produced_it(name):
     assert len(p["config_hash"]) == 16 and len(p["claims_hash"]) == 16 and p["date"]
     assert (Path(REFERENCES[name]) / "claims.md").is_file()
     # the recorded verdict counts are those of the recorded rows
-    assert p["verdicts"] == ref_mod.verdict_counts(ref.rows)
+    assert p["verdicts"] == counts(ref.rows)
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .claims import COLUMNS, VERDICTS, interval_position, paper_claims, verdict
+from .claims import COLUMNS, counts, interval_position, paper_claims, verdict
 from .papers import PAPERS
 
 FILES = ("claims.csv", "claims.md", "provenance.json")
@@ -158,20 +158,10 @@ def record(results: Path, out: Path, config: Mapping, workflow: Path = Path(".")
                  "measured around it; time_per_paper: each paper's jobs summed (wall_s: "
                  "Snakemake's benchmark s, cpu_s: its cpu_time; jobs of one thread ran two at "
                  "a time on the cores above); shared: downloads, dataset preparation, claims",
-        "verdicts": verdict_counts(rows),
+        "verdicts": counts(rows),
     }
     (out / "provenance.json").write_text(json.dumps(prov, indent=2) + "\n")
     return prov
-
-
-def verdict_counts(rows: Iterable[Mapping]) -> dict[str, dict[str, int]]:
-    """paper -> verdict -> claims (sanity rows left out)."""
-    out: dict[str, dict[str, int]] = {}
-    for r in rows:
-        per = out.setdefault(r["paper"], dict.fromkeys(VERDICTS, 0))
-        if r.get("kind", "claim") == "claim":
-            per[r["verdict"]] += 1
-    return out
 
 
 # ----- reading and checking --------------------------------------------------------------------
