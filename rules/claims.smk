@@ -6,8 +6,11 @@ rule claims:
     input:
         [path for paper in claim_sources().values() for path in paper.values()],
         # the recorded references (reference/<scale>/), shown beside this run's verdicts
-        references=[f"{d}/{name}" for d in REFERENCES.values()
-                    for name in ("claims.csv", "provenance.json")],
+        references=[
+            f"{d}/{name}"
+            for d in REFERENCES.values()
+            for name in ("claims.csv", "provenance.json")
+        ],
     output:
         csv=report(
             "results/claims.csv",
