@@ -78,15 +78,15 @@ def machine(threads: int | None = None) -> dict:
                 memory_gib = round(int(line.split()[1]) / 2**20, 1)
     except OSError:
         pass
-    try:
-        import torch
-        torch_version = str(torch.__version__)
-        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    except ImportError:  # pragma: no cover - torch is a dependency
-        torch_version, gpu = None, None
+    import torch
+
+    from .provenance import provenance
+
+    versions = provenance()  # the versions every result file carries
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory_gib, "gpu": gpu,
-            "torch_version": torch_version, "torch_threads_per_job": threads,
-            "python": platform.python_version(), "os": platform.platform()}
+            "torch_version": versions["torch_version"], "torch_threads_per_job": threads,
+            "python": versions["python_version"], "os": platform.platform()}
 
 
 def _paper_of(parts: tuple[str, ...]) -> str:
@@ -133,7 +133,8 @@ def record(results: Path, out: Path, config: Mapping, workflow: Path = Path(".")
     if not csv_path.is_file():
         raise ValueError(f"{csv_path}: no claims.csv -- run the workflow (results/claims.csv) "
                          "before recording it")
-    problems = check_rows(_read_rows(csv_path))
+    rows = _read_rows(csv_path)
+    problems = check_rows(rows)
     if problems:
         raise ValueError(f"{csv_path} does not match the claims registry: " + "; ".join(problems))
     if (out / "provenance.json").exists() and not force:
@@ -143,7 +144,6 @@ def record(results: Path, out: Path, config: Mapping, workflow: Path = Path(".")
     for name in ("claims.csv", "claims.md"):
         shutil.copyfile(results / name, out / name)
     recorded = dt.datetime.fromtimestamp(csv_path.stat().st_mtime, dt.timezone.utc)
-    rows = _read_rows(csv_path)
     prov = {
         "scale": config.get("scale"),
         "commit": git_commit(workflow),
