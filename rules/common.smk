@@ -28,8 +28,8 @@ from mlptheory.checks import (
     validate_config,
 )
 from mlptheory.checks import config_sources as mlptheory_config_sources
-from mlptheory.claims import claim_sources as mlptheory_claim_sources
-from mlptheory.papers import PAPERS
+from mlptheory.papers import PAPER, PAPERS
+from mlptheory.papers import claim_sources as mlptheory_claim_sources
 from mlptheory.reference import reference_dirs as mlptheory_reference_dirs
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
@@ -99,7 +99,7 @@ def dataset_file(paper):
     return f"results/data/{config[paper]['dataset']}.h5"
 
 
-# Each rules/<paper>.smk registers its file targets here: PAPER_TARGETS[paper] += [...]
+# rules/papers.smk registers each paper's file targets here (register_plan)
 PAPER_TARGETS = {paper: [] for paper in PAPERS}
 
 
@@ -113,7 +113,7 @@ def all_targets():
     return sorted({target for paper in PAPERS for target in paper_targets(paper)})
 
 
-# Training runs: rules/<paper>.smk registers each run's request (see mlptheory.run_request) and
+# Training runs: rules/papers.smk registers each run's request (see mlptheory.run_request) and
 # asks for its file with register_run(); the generic rule train_run below executes it.
 TRAINING_RUNS = {}
 
@@ -190,25 +190,6 @@ def gpu_count():
     `gpu` resource limits nothing unless `--resources gpu=N` is given.
     """
     return 0 if config["device"] == "cpu" else 1
-
-
-def figure(paper, target, ext="pdf"):
-    """The figure file results/<paper>/<target>.<ext>, shown in `snakemake --report` under its
-    paper with the caption report/captions/<paper>/<target>.rst (see report/captions/README.md).
-    Use it as the output of the rule that draws the figure."""
-    caption = Path(workflow.basedir) / "report" / "captions" / paper / f"{target}.rst"
-    if not caption.is_file():
-        raise WorkflowError(
-            f"figure {paper}/{target}: caption file {caption} is missing; every figure in the "
-            "report states the paper, the figure, the settings used and what to look for "
-            "(template in report/captions/README.md)"
-        )
-    return report(
-        f"results/{paper}/{target}.{ext}",
-        caption=str(caption),
-        category=paper,
-        labels={"paper": paper, "figure": target},
-    )
 
 
 # name -> folder of each recorded reference run (reference/<scale>/: claims.csv, provenance.json)

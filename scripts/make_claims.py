@@ -7,6 +7,7 @@ import pandas as pd
 from mlptheory.claims import COLUMNS, evaluate, markdown, rst_table
 from mlptheory.claims_figure import at_a_glance, embedded_png
 from mlptheory.figures import save_figure, write_csv, write_text
+from mlptheory.papers import paper_claims
 from mlptheory.reference import claims_hash, comparison_md, comparison_rst, load
 from mlptheory.scripting import run_rule
 
@@ -15,7 +16,8 @@ def main(smk, log):
     rows = []
     for paper, sources in smk.params.sources.items():
         frames = {name: pd.read_csv(path) for name, path in sources.items()}
-        paper_rows = evaluate(paper, frames, smk.params.configs[paper], smk.params.scale)
+        paper_rows = evaluate(paper, paper_claims(paper), frames, smk.params.configs[paper],
+                              smk.params.scale)
         for r in paper_rows:
             log.info("%s %s: measured %s [%s, %s], expected %s -> %s (%s)", paper,
                      r["claim_id"], r["measured"], r["low"], r["high"], r["expected"],

@@ -11,19 +11,16 @@ from conftest import merged_config, rst_to_html
 
 from mlptheory.claims import (
     COLUMNS,
-    PAPERS,
     Claim,
     Condition,
     Measurement,
     bootstrap_interval,
     check_diagnosis,
-    claim_sources,
     counts,
     evaluate,
     exact,
     markdown,
     mean_interval,
-    paper_claims,
     parse_expected,
     parse_validity,
     proportion_interval,
@@ -32,6 +29,7 @@ from mlptheory.claims import (
     verdict,
 )
 from mlptheory.claims_figure import normalized_row
+from mlptheory.papers import PAPERS, claim_sources, paper_claims
 
 
 @pytest.mark.parametrize("expected,low,high,want", [
@@ -127,16 +125,14 @@ def test_every_not_reproduced_row_has_a_diagnosis():
 
 
 def test_evaluate_refuses_a_measure_that_returns_no_measurement(monkeypatch):
-    import mlptheory.claims as claims
-
-    monkeypatch.setattr(claims, "paper_claims", lambda paper: [
-        Claim("c", "claim", "r", "q", "< 1", ("t",), lambda f, c: (0.5, "old style"))])
+    claims = [Claim("c", "claim", "r", "q", "< 1", ("t",), lambda f, c: (0.5, "old style"))]
     with pytest.raises(TypeError, match="not a Measurement"):
-        evaluate("p", {"t": None}, {}, "quick")
+        evaluate("p", claims, {"t": None}, {}, "quick")
 
 
 def test_missing_target_makes_the_claim_inconclusive_and_says_which():
-    rows = evaluate("sorensen2020", {}, {"n_networks": 20, "epochs": 2}, "quick")
+    rows = evaluate("sorensen2020", paper_claims("sorensen2020"), {},
+                    {"n_networks": 20, "epochs": 2}, "quick")
     assert {r["verdict"] for r in rows} == {"inconclusive"}
     assert all("not built by this configuration" in r["note"] for r in rows)
 
@@ -177,7 +173,7 @@ def test_claims_csv_of_the_smoke_dag_recomputes(smoke_workflow):
         # every measured value from the target CSVs
         frames = {t: pd.read_csv(smoke_workflow / "results" / paper / f"{t}.csv")
                   for c in claims for t in c.targets}
-        again = evaluate(paper, frames, config[paper], "smoke")
+        again = evaluate(paper, paper_claims(paper), frames, config[paper], "smoke")
         for col in ("measured", "low", "high"):
             np.testing.assert_allclose([a[col] for a in again], rows[col].to_numpy(float),
                                        rtol=1e-9, equal_nan=True)

@@ -13,7 +13,9 @@ import yaml
 from conftest import REPO
 
 from mlptheory.claims import evaluate, verdict
+from mlptheory.papers import paper_claims
 
+CLAIMS = paper_claims("lee2019")
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())["lee2019"]
 FIG2, FIG3, S5, S7, S9 = ("fig2_predictive_distribution", "fig3_linearized_dynamics",
                           "figS5_linearization_error", "figS7_parameterization",
@@ -24,7 +26,7 @@ IDS = ["F2-mean", "F2-sd", "F2-readout", "F2-nngp", "F3-outputs", "F3-weights", 
 
 
 def run(**frames):
-    rows = {r["claim_id"]: r for r in evaluate("lee2019", frames, CONFIG, "quick")}
+    rows = {r["claim_id"]: r for r in evaluate("lee2019", CLAIMS, frames, CONFIG, "quick")}
     for r in rows.values():  # every verdict follows from the CSV's columns alone
         assert verdict(r["low"], r["high"], r["expected"], r["validity"]) == (r["verdict"],
                                                                              r["reason"])

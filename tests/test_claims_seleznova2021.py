@@ -12,8 +12,10 @@ import yaml
 from conftest import REPO
 
 from mlptheory.claims import evaluate, verdict
+from mlptheory.papers import paper_claims
 from mlptheory.papers.seleznova2021 import claims as selez
 
+CLAIMS = paper_claims("seleznova2021")
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())["seleznova2021"]
 EOC = {"tanh": 3.4432, "relu": 2.0}
 
@@ -27,7 +29,7 @@ def phase(c):
 
 
 def rows(frames, config=CONFIG):
-    return {r["claim_id"]: r for r in evaluate("seleznova2021", frames, config, "quick")}
+    return {r["claim_id"]: r for r in evaluate("seleznova2021", CLAIMS, frames, config, "quick")}
 
 
 def check(out, ids, expected):

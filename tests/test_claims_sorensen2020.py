@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlptheory.claims import evaluate, paper_claims, verdict
+from mlptheory.claims import evaluate, verdict
+from mlptheory.papers import paper_claims
 from mlptheory.papers.sorensen2020 import checks, table1
 from mlptheory.papers.sorensen2020.claims import THESIS, THESIS_SORTED
 from mlptheory.papers.sorensen2020.sorted_points import fig2_points
 
+CLAIMS = paper_claims("sorensen2020")
 CONFIG = {"n_networks": 20, "epochs": 2, "power_base": 2.0, "groups": 10}
 BASES = ("unsorted", "sorted_power", "sorted_lexicographic", "weight_matched")
 
@@ -103,7 +105,8 @@ def frames(**parts):
 
 
 def rows(**parts):
-    return {r["claim_id"]: r for r in evaluate("sorensen2020", frames(**parts), CONFIG, "quick")}
+    return {r["claim_id"]: r
+            for r in evaluate("sorensen2020", CLAIMS, frames(**parts), CONFIG, "quick")}
 
 
 def one(claim_id, **parts):
@@ -111,7 +114,7 @@ def one(claim_id, **parts):
     are left unmeasured (inconclusive, target missing) and the test stays fast."""
     targets = next(c.targets for c in paper_claims("sorensen2020") if c.claim_id == claim_id)
     every = frames(**parts)
-    out = evaluate("sorensen2020", {t: every[t] for t in targets}, CONFIG, "quick")
+    out = evaluate("sorensen2020", CLAIMS, {t: every[t] for t in targets}, CONFIG, "quick")
     return next(r for r in out if r["claim_id"] == claim_id)
 
 
@@ -259,5 +262,5 @@ def test_sorted_barrier():
 def test_missing_target_is_inconclusive():
     every = frames()
     del every["nodesort_checks"]
-    out = {r["claim_id"]: r for r in evaluate("sorensen2020", every, CONFIG, "quick")}
+    out = {r["claim_id"]: r for r in evaluate("sorensen2020", CLAIMS, every, CONFIG, "quick")}
     check(out["S3-invariance"], "inconclusive", "not measured")

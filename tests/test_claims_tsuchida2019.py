@@ -12,8 +12,10 @@ import yaml
 from conftest import REPO
 
 from mlptheory.claims import evaluate
+from mlptheory.papers import paper_claims
 from mlptheory.papers.tsuchida2019.claims import transition_width
 
+CLAIMS = paper_claims("tsuchida2019")
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())["tsuchida2019"]
 ROWS = [("adam", 1e-3, 1e-16), ("adam", 1e-3, 1e-8), ("adam", 1e-3, 1.0), ("sgd", 0.5, 0.0)]
 ZERO, NONZERO, SWEEP = ("fig3_trained_kernels_zero_sum", "fig4_trained_kernels_nonzero_sum",
@@ -25,7 +27,7 @@ TSU_CLAIMS = ["F2-init-arccos", "S5-zero-sum-invariant", "S5-adam-small-eps-brea
 
 
 def run(frames):
-    rows = evaluate("tsuchida2019", frames, CONFIG, "quick")
+    rows = evaluate("tsuchida2019", CLAIMS, frames, CONFIG, "quick")
     return {r["claim_id"]: r for r in rows}
 
 

@@ -138,22 +138,48 @@ def test_changing_one_key_reruns_only_its_table_and_figure(smoke_workflow):
 
 @pytest.mark.parametrize("scale", ["paper", "laptop", "quick"])
 def test_every_registered_function_path_imports_and_exists(scale):
-    """Each table's compute, figure's draw and paper table's render named "module:function"
-    in a plan resolves to a callable (a typo would otherwise surface only when its job runs)."""
+    """Each table's compute and cost term, figure's draw and paper table's render named
+    "module:function" in a plan resolves to a callable (a typo would otherwise surface only when
+    its job runs, or when the cost is estimated)."""
     from conftest import OVERLAYS, REPO, merged_config
 
-    from mlptheory.cost import PAPERS, plan_of
+    from mlptheory.papers import PAPER
     from mlptheory.registry import resolve
 
     config = merged_config(REPO, *OVERLAYS[scale])
     paths = set()
-    for paper in PAPERS:
-        reg = plan_of(paper, config).registry
+    for paper in PAPER.values():
+        reg = paper.plan(config).registry
         paths |= {t.compute for t in reg.tables.values()}
+        paths |= {t.cost for t in reg.tables.values()}
         paths |= {f.make for f in (*reg.figures.values(), *reg.paper_tables.values())}
     assert len(paths) > 20
     for path in sorted(paths):
         assert callable(resolve(path)), path
+
+
+def test_no_module_is_imported_by_a_name_built_from_a_string():
+    """Papers are reached through mlptheory.papers.PAPER (static imports the import graph sees),
+    never by importing a module whose name is pasted together at run time."""
+    import re
+
+    from conftest import REPO
+
+    pasted = re.compile(r"import_module\(\s*(f['\"]|['\"][^'\"]*['\"]\s*\+|.*\.format\()")
+    files = [*(REPO / "src").rglob("*.py"), *(REPO / "rules").glob("*.smk"),
+             *(REPO / "scripts").glob("*.py"), REPO / "Snakefile"]
+    where = [f"{f.relative_to(REPO)}:{n}" for f in files
+             for n, line in enumerate(f.read_text().splitlines(), 1) if pasted.search(line)]
+    assert where == []
+
+
+def test_the_paper_rules_are_one_generic_file():
+    """rules/papers.smk defines every paper's rules; no rules file is named for a paper."""
+    from conftest import REPO
+
+    from mlptheory.papers import PAPERS
+
+    assert not [p for p in PAPERS if (REPO / "rules" / f"{p}.smk").exists()]
 
 
 def test_the_paper_names_are_listed_once():

@@ -10,7 +10,8 @@ import pytest
 from conftest import REPO, rst_to_html
 
 from mlptheory import reference as ref_mod
-from mlptheory.claims import COLUMNS, counts, paper_claims
+from mlptheory.claims import COLUMNS, counts
+from mlptheory.papers import paper_claims
 from mlptheory.reference import (
     PAPERS,
     Reference,

@@ -39,8 +39,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .papers import PAPERS  # noqa: F401 (re-exported)
-
 VERDICTS = ("reproduced", "not_reproduced", "inconclusive")
 KINDS = ("claim", "sanity")
 COLUMNS = ("paper", "claim_id", "kind", "claim", "reference", "quantity", "measured", "low",
@@ -307,41 +305,6 @@ def verdict(low: float, high: float, expected: str, validity: str = "") -> tuple
     return "inconclusive", f"within noise: 95% interval {interval} straddles {expected}"
 
 
-def paper_claims(paper: str) -> list[Claim]:
-    """The claims of ``paper`` (``mlptheory.papers.<paper>.claims.CLAIMS``; none for a paper
-    without a claims module)."""
-    import importlib
-
-    name = f"mlptheory.papers.{paper}.claims"
-    try:
-        claims = importlib.import_module(name).CLAIMS
-    except ModuleNotFoundError as err:
-        if err.name != name:
-            raise
-        return []
-    ids = [c.claim_id for c in claims]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{paper}: claim ids repeat: {ids}")
-    return claims
-
-
-def claim_targets(paper: str) -> list[str]:
-    """Every target name the claims of ``paper`` read (in first-use order)."""
-    return list(dict.fromkeys(t for c in paper_claims(paper) for t in c.targets))
-
-
-def claim_sources(built: Mapping[str, list[str]]) -> dict[str, dict[str, str]]:
-    """paper -> {target name: ``results/<paper>/<name>.csv``} of every claim target among the
-    files a configuration builds (``built``: paper -> its target files); a claim whose target is
-    left out becomes an inconclusive row that says so (:func:`evaluate`)."""
-    sources = {}
-    for paper, files in built.items():
-        files = set(files)
-        sources[paper] = {name: f"results/{paper}/{name}.csv" for name in claim_targets(paper)
-                          if f"results/{paper}/{name}.csv" in files}
-    return sources
-
-
 def row(paper: str, claim: Claim, m: Measurement | None, scale: str, why: str = "") -> dict:
     """The CSV row of ``claim`` measured as ``m`` (None: not measurable, ``why``)."""
     if m is None:
@@ -362,12 +325,14 @@ def row(paper: str, claim: Claim, m: Measurement | None, scale: str, why: str = 
             "scale": f"scale={scale}", "targets": " ".join(claim.targets), "note": m.note}
 
 
-def evaluate(paper: str, frames: Mapping, config: dict, scale: str) -> list[dict]:
-    """One row per claim of ``paper`` (columns :data:`COLUMNS`), measured on ``frames``
-    (target name -> DataFrame) with the paper's ``config`` block. A claim whose targets are not
-    all in ``frames`` (not built by this configuration) is inconclusive, saying which."""
+def evaluate(paper: str, claims: Sequence[Claim], frames: Mapping, config: dict, scale: str
+             ) -> list[dict]:
+    """One row per claim of ``paper`` (its ``claims``: :func:`mlptheory.papers.paper_claims`;
+    columns :data:`COLUMNS`), measured on ``frames`` (target name -> DataFrame) with the paper's
+    ``config`` block. A claim whose targets are not all in ``frames`` (not built by this
+    configuration) is inconclusive, saying which."""
     rows = []
-    for c in paper_claims(paper):
+    for c in claims:
         missing = [t for t in c.targets if t not in frames]
         try:
             if missing:

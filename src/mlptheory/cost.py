@@ -24,14 +24,13 @@ the traffic at :data:`GPU_BANDWIDTH_FRACTION` of its memory bandwidth, a kernel 
 (:data:`GPU_OP_S`), numpy draws and plots as on the CPU -- stated assumptions, until a GPU
 measurement replaces them.
 
-The terms of each paper's tables live in ``mlptheory.papers.<paper>.work`` (``WORK``: compute
-function -> work function), beside its plan.
+The cost term of each table is registered with it (``Registry.table(..., cost=...)``, the
+functions in ``mlptheory.papers.<paper>.work``), beside its plan.
 """
 
 from __future__ import annotations
 
 import heapq
-import importlib
 import json
 import math
 import os
@@ -44,8 +43,8 @@ from pathlib import Path
 
 from .checks import load_config
 from .datasets import dataset_info
-from .papers import PAPERS
-from .registry import Plan, run_file
+from .papers import PAPER, PAPERS
+from .registry import Plan, resolve, run_file
 from .run_request import DataRequest, RunRequest
 from .spec import NetworkSpec
 from .train_config import checkpoint_schedule
@@ -229,18 +228,12 @@ class Job:
 
 
 def table_work(paper: str, table, runs: dict[str, dict], config: dict) -> Work:
-    """Work of one registered table from its paper's ``work`` module."""
-    module = importlib.import_module(f"mlptheory.papers.{paper}.work")
-    name = table.compute.partition(":")[2]
-    key = f"{table.compute.split(':')[0].rsplit('.', 1)[1]}:{name}"
-    if key not in module.WORK:
-        raise KeyError(f"{paper}: no cost term for table function {table.compute!r}; add it to "
-                       f"mlptheory/papers/{paper}/work.py (WORK)")
-    return module.WORK[key](table.params, table.inputs, runs, config[paper])
+    """Work of one registered table: its registered cost term (``table.cost``)."""
+    return resolve(table.cost)(table.params, table.inputs, runs, config[paper])
 
 
 def plan_of(paper: str, config: dict) -> Plan:
-    return importlib.import_module(f"mlptheory.papers.{paper}.plan").plan(config)
+    return PAPER[paper].plan(config)
 
 
 def plan_jobs(config: dict, papers: Iterable[str] = PAPERS, threads: int | None = None

@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .claims import COLUMNS, counts, interval_position, paper_claims, verdict
-from .papers import PAPERS
+from .claims import COLUMNS, counts, interval_position, verdict
+from .papers import PAPER, PAPERS, paper_claims
 
 FILES = ("claims.csv", "claims.md", "provenance.json")
 
@@ -42,13 +42,10 @@ def claims_hash(papers: Iterable[str] = PAPERS) -> str:
     """sha256 (first 16 hex digits) of the claim definitions: the source of each paper's claims
     module and of the decision rule (:func:`~mlptheory.claims.verdict`,
     :func:`~mlptheory.claims.interval_position`)."""
-    import importlib
-
     h = hashlib.sha256()
     for paper in papers:
-        module = importlib.import_module(f"mlptheory.papers.{paper}.claims")
         h.update(f"{paper}\n".encode())
-        h.update(inspect.getsource(module).encode())
+        h.update(inspect.getsource(PAPER[paper].claims_module).encode())
     for fn in (verdict, interval_position):
         h.update(inspect.getsource(fn).encode())
     return h.hexdigest()[:16]

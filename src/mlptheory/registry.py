@@ -1,14 +1,16 @@
 """Tables and figures as objects: what each paper's rules build, and from what.
 
 A paper's planning module (``mlptheory.papers.<paper>.plan``) turns its config block into a
-:class:`Registry`. Snakemake's ``rules/<paper>.smk`` drives one table rule and one figure rule
+:class:`Registry`. Snakemake's ``rules/papers.smk`` drives one table rule and one figure rule
 from it (a wildcard constraint lists exactly the registered names), and the jobs call the
 registered functions. Planning imports no torch, scipy, pandas or matplotlib: the functions are
 named by ``"module:function"`` and imported only inside the job that runs them.
 
 * :class:`Table`: ``results/<paper>/tables/<name>.csv``, computed by ``compute(params, inputs,
   log)`` from its ``inputs`` (a dataset, run files) and ``params`` -- exactly the config values
-  it depends on, so editing one key reruns only the tables that read it.
+  it depends on, so editing one key reruns only the tables that read it. ``cost`` names its cost
+  term ``cost(params, inputs, runs, paper_config)`` -> :class:`mlptheory.cost.Work` (the paper's
+  ``work`` module), which `mlptheory cost` and the onstart estimate add up.
 * :class:`Figure`: ``results/<paper>/<name>.pdf`` plus ``<name>.csv`` (the plotted rows), drawn
   by ``draw(tables, params)`` from its tables alone (never from the config).
 * a table of the paper (:meth:`Registry.paper_table`): ``results/<paper>/<name>.csv`` and
@@ -48,10 +50,12 @@ def resolve(path: str) -> Callable:
 
 @dataclass(frozen=True)
 class Table:
-    """An intermediate table computed from inputs; ``inputs``: input name -> path(s)."""
+    """An intermediate table computed from inputs; ``inputs``: input name -> path(s);
+    ``cost``: ``"module:function"`` of its cost term."""
 
     name: str
     compute: str
+    cost: str
     params: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)
     mem_mb: int = 4000
@@ -81,11 +85,16 @@ class Registry:
 
     # ----- registering ------------------------------------------------------------------------
     def table(self, name: str, compute: str, params: dict | None = None,
-              inputs: dict | None = None, **resources) -> str:
-        """Register a table (a second registration must be identical: shared tables such as the
-        Fig. 1 cells that Fig. 7 shows again are computed once). Returns its name."""
+              inputs: dict | None = None, *, cost: str, **resources) -> str:
+        """Register a table computed by ``compute`` whose cost term is ``cost`` (both
+        ``"module:function"``). A second registration must be identical: shared tables such as
+        the Fig. 1 cells that Fig. 7 shows again are computed once. Returns its name."""
         _check_name("table", name)
-        table = Table(name, compute, dict(params or {}), dict(inputs or {}), **resources)
+        for what, path in (("compute", compute), ("cost", cost)):
+            if not re.fullmatch(r"[\w.]+:\w+", path):
+                raise ValueError(f"{self.paper}: table {name!r}: {what} must be "
+                                 f"'package.module:function', not {path!r}")
+        table = Table(name, compute, cost, dict(params or {}), dict(inputs or {}), **resources)
         previous = self.tables.setdefault(name, table)
         if previous != table:
             raise ValueError(f"{self.paper}: table {name!r} registered twice with different "

@@ -72,11 +72,3 @@ def kernel_convergence(params, inputs, runs, cfg) -> Work:
             + _analytic(n, spec.depth))
 
 
-WORK = {
-    "predictive:table": predictive,
-    "dynamics:table": dynamics,
-    "linearization_error:table": linearization_error,
-    "parameterization:table": parameterization,
-    "kernel_convergence:table": kernel_convergence,
-}
-

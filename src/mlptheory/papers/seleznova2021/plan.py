@@ -96,7 +96,7 @@ def _variance_table(reg: Registry, cfg: dict, seed: int, dataset: str, activatio
                     width: int, sb2: float) -> str:
     return reg.table(
         f"ntk_variance_{activation}_M{int(width)}_sb2-{float(sb2):g}",
-        f"{PKG}.ntk_variance:block_table",
+        f"{PKG}.ntk_variance:block_table", cost=f"{PKG}.work:block_table",
         params={"activation": activation, "width": int(width), "sb2": float(sb2),
                 "sw2": [float(s) for s in cfg["sw2"]], "depths": [int(d) for d in cfg["depths"]],
                 "n_inits": int(cfg["n_inits"]), "seed": seed},
@@ -119,6 +119,7 @@ def plan(config: dict) -> Plan:
                     for w in var["widths"]])
     vs = var["vs_depth"]
     reg.table("ntk_variance_vs_depth", f"{PKG}.ntk_variance:vs_depth_table",
+              cost=f"{PKG}.work:vs_depth_table",
               params={"settings": [[float(a), float(b)] for a, b in vs["settings"]],
                       "widths": [int(w) for w in vs["widths"]],
                       "depths": [int(d) for d in vs["depths"]],
@@ -135,6 +136,7 @@ def plan(config: dict) -> Plan:
         for width in change_widths(change):
             tables[width] = reg.table(
                 f"ntk_change_{act}_M{width}", f"{PKG}.ntk_change:table",
+                cost=f"{PKG}.work:ntk_change_table",
                 inputs={"runs": [run_file(PAPER, run_name(act, width, d))
                                  for d in change["depths"]], "dataset": dataset})
         final, steps, by_width = CHANGE_FIGURES[act]
@@ -145,7 +147,7 @@ def plan(config: dict) -> Plan:
                    [tables[w] for w in sorted(set(map(int, change["widths"])))])
 
     kappa = cfg["kappa"]
-    reg.table("kappa", f"{PKG}.kappa:table",
+    reg.table("kappa", f"{PKG}.kappa:table", cost=f"{PKG}.work:kappa_table",
               params={"settings": kappa["settings"],
                       "covariances": [float(c) for c in kappa["covariances"]],
                       "max_depth": int(kappa["max_depth"])})
@@ -153,7 +155,7 @@ def plan(config: dict) -> Plan:
     reg.figure("fig6_kappa_ratio_vs_depth", f"{PKG}.kappa:draw_ratio", ["kappa"])
 
     thm = cfg["thm53"]
-    reg.table("thm53", f"{PKG}.thm53:table",
+    reg.table("thm53", f"{PKG}.thm53:table", cost=f"{PKG}.work:thm53_table",
               params={"settings": thm["settings"], "depths": [int(d) for d in thm["depths"]],
                       "width": int(thm["width"]), "n_train": int(thm["n_train"]),
                       "n_inits": int(thm["n_inits"]), "seed": seed})

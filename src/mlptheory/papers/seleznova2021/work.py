@@ -67,11 +67,3 @@ def thm53_table(params, inputs, runs, cfg) -> Work:
                         + Work(mem=10 * spec.n_params * BYTES["float64"]))
     return work
 
-
-WORK = {
-    "ntk_variance:block_table": block_table,
-    "ntk_variance:vs_depth_table": vs_depth_table,
-    "ntk_change:table": ntk_change_table,
-    "kappa:table": kappa_table,
-    "thm53:table": thm53_table,
-}

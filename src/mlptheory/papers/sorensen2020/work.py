@@ -80,11 +80,3 @@ def nodesort_checks(params, inputs, runs, cfg) -> Work:
             + flops("float64", n * 4 * 4.0 * m * m)  # 4 rank concordances of m units
             + Work(ops=n * 50.0, mem=n * spec.n_params * BYTES["float64"]))
 
-
-WORK = {
-    "table1:table": distances,
-    "sorted_points:table": sorted_points,
-    "averaging:averaging": averaging,
-    "averaging:barrier": barrier,
-    "checks:table": nodesort_checks,
-}

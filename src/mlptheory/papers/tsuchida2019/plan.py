@@ -126,6 +126,7 @@ def plan(config: dict) -> Plan:
 
     rk = cfg["random_kernels"]
     reg.table("random_kernels", f"{PKG}.random_kernels:table",
+              cost=f"{PKG}.work:random_kernels_table",
               params={"n_inputs": int(rk["n_inputs"]), "n_hidden": int(rk["n_hidden"]),
                       "betas": [float(b) for b in rk["betas"]], "draws": int(rk["draws"]),
                       "n_angles": int(rk["n_angles"]), "seed": seed})
@@ -138,13 +139,15 @@ def plan(config: dict) -> Plan:
             continue
         inputs = {"run": run_file(PAPER, run_name(family)), "dataset": dataset_file(dataset)}
         kernels[family] = (reg.table(
-            f"kernels_{family}", f"{PKG}.trained_kernels:kernel_table", inputs=inputs,
+            f"kernels_{family}", f"{PKG}.trained_kernels:kernel_table",
+            cost=f"{PKG}.work:kernel_table", inputs=inputs,
             params={"pairs": int(measure["pairs"]), "seed": seed, "inputs": list(INPUTS)}))
         weights.append(reg.table(f"weights_{family}", f"{PKG}.trained_kernels:weight_table",
-                                 inputs=inputs))
+                                 cost=f"{PKG}.work:weight_table", inputs=inputs))
         if family in SHOWN:
             recon.append(reg.table(
                 f"reconstructions_{family}", f"{PKG}.trained_kernels:reconstruction_table",
+                cost=f"{PKG}.work:reconstruction_table",
                 inputs=inputs, params={"images": int(measure["reconstructions"]),
                                        "seed": seed}))
 

@@ -53,10 +53,3 @@ def reconstruction_table(params, inputs, runs, cfg) -> Work:
                 ops=members * params["images"] * 10.0,
                 mem=8.0 * members * req.spec.n_params)
 
-
-WORK = {
-    "random_kernels:table": random_kernels_table,
-    "trained_kernels:kernel_table": kernel_table,
-    "trained_kernels:weight_table": weight_table,
-    "trained_kernels:reconstruction_table": reconstruction_table,
-}
