@@ -31,10 +31,7 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/training.smk"
-include: "rules/tsuchida2019.smk"
-include: "rules/seleznova2021.smk"
-include: "rules/sorensen2020.smk"
-include: "rules/lee2019.smk"
+include: "rules/papers.smk"
 include: "rules/claims.smk"
 include: "rules/cost.smk"
 
@@ -43,26 +40,6 @@ rule all:
     default_target: True
     input:
         built_only([*all_targets(), "results/claims.csv", "results/cost.csv"]),
-
-
-rule tsuchida2019:
-    input:
-        paper_targets("tsuchida2019"),
-
-
-rule seleznova2021:
-    input:
-        paper_targets("seleznova2021"),
-
-
-rule sorensen2020:
-    input:
-        paper_targets("sorensen2020"),
-
-
-rule lee2019:
-    input:
-        paper_targets("lee2019"),
 
 
 onerror:
