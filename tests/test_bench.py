@@ -1,8 +1,8 @@
-"""A tiny run of `python -m mlptheory.bench ensemble` (the full run is a benchmark, not a test)."""
+"""A tiny run of `mlptheory bench ensemble` (the full run is a benchmark, not a test)."""
 
 import torch
 
-from mlptheory.bench import bench_ensemble
+from mlptheory.dev.bench import bench_ensemble
 
 
 def test_bench_ensemble_tiny_run(capsys):
@@ -15,7 +15,7 @@ def test_bench_ensemble_tiny_run(capsys):
 
 
 def test_mlptheory_command_runs_its_subcommands(capsys):
-    """`mlptheory bench ensemble` (and its alias `python -m mlptheory.bench`) reach the same
+    """`mlptheory bench ensemble` (and its alias `python -m mlptheory.dev.bench`) reach the same
     benchmark; `mlptheory cost` parses its options."""
     import subprocess
     import sys
@@ -28,7 +28,8 @@ def test_mlptheory_command_runs_its_subcommands(capsys):
     main(["bench", "ensemble", "--networks", "2", "--steps", "1", "--batch-size", "8",
           "--roofline-steps", "0"])
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("ensemble: ")
-    for args in (["-m", "mlptheory.cli", "cost", "--help"], ["-m", "mlptheory.bench", "--help"]):
+    for args in (["-m", "mlptheory.cli", "cost", "--help"],
+                 ["-m", "mlptheory.dev.bench", "--help"]):
         out = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=REPO,
                              env={"PYTHONPATH": str(REPO / "src")})
         assert out.returncode == 0, out.stderr
@@ -41,8 +42,8 @@ def test_roofline_ratios_tiny_runs(capsys, monkeypatch):
     member-blocked update against the stacked one), the NTK's time over its matmul floor and
     its peak memory over kernel plus parameters."""
     import mlptheory.training as training
-    from mlptheory.bench import bench_roofline
-    from mlptheory.kernels.bench import ntk_roofline
+    from mlptheory.dev.bench import bench_roofline
+    from mlptheory.dev.ntk_bench import ntk_roofline
 
     monkeypatch.setattr(training, "MEMBER_BLOCK_MIN_ELEMENTS", 1)  # tiny layers blocked too
     fraction = bench_roofline("tiny", steps=7, chunk=3, settings=dict(

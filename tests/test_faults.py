@@ -1,4 +1,4 @@
-"""The CI subset of the fault-injection campaign (mlptheory.faults; the full campaign is
+"""The CI subset of the fault-injection campaign (mlptheory.dev.faults; the full campaign is
 `mlptheory faults`): on a copy of the shared smoke workflow's sorensen2020 results."""
 
 import random
@@ -7,8 +7,8 @@ import shutil
 import pytest
 from conftest import MNIST_DIR, REPO, SMOKE_CONFIG, copy_workflow, run_snakemake
 
-from mlptheory import faults
 from mlptheory.cli import main
+from mlptheory.dev import faults
 from mlptheory.errors import MissingData
 
 

@@ -13,7 +13,7 @@ import logging
 def _bench(sub) -> None:
     bench = sub.add_parser("bench", help="benchmarks: ratios against the obvious baselines",
                            description="Benchmarks; each prints its ratio in one run.")
-    from .bench import add_subcommands
+    from .dev.bench import add_subcommands
 
     add_subcommands(bench.add_subparsers(dest="benchmark", required=True))
 
@@ -31,7 +31,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="mlptheory", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _bench(sub)
-    from . import cost, faults  # torch-free at import (faults: standard library only)
+    from . import cost
+    from .dev import faults  # torch-free at import (faults: standard library only)
 
     _command(sub, "cost", cost, "estimated work, CPU and GPU time of every target before "
                                 "running it")

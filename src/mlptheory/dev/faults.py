@@ -171,7 +171,7 @@ class Campaign:
 
 def _run_arrays(path: Path) -> dict:
     """Every number a run file holds (losses, status, every checkpoint array)."""
-    from .runs import read_run
+    from ..runs import read_run
 
     run = read_run(path)
     out = {"loss": run.losses, "final_step": run.final_step,
@@ -183,7 +183,7 @@ def _run_arrays(path: Path) -> dict:
 
 
 def _dataset_arrays(path: Path) -> dict:
-    from .data import read_split
+    from ..data import read_split
 
     out = {}
     for split in ("train", "test"):
@@ -280,7 +280,7 @@ def _damage(path: Path, rng: random.Random, how: str) -> Path:
 
 
 def damaged_files(c: Campaign, kind: str, how: str, trials: int) -> Tally:
-    from .errors import DamagedFile
+    from ..errors import DamagedFile
 
     tally = Tally(f"{'truncated' if how == 'truncate' else 'bitflip'}_{kind}")
     path = c.wd / (RUN_FILE if kind == "run_file" else DATASET)
@@ -407,8 +407,8 @@ def bad_config(c: Campaign, max_trials: int | None = None) -> Tally:
     import jsonschema
     import yaml
 
-    from .checks import merge_configs, reject_nan
-    from .errors import BadInput
+    from ..checks import merge_configs, reject_nan
+    from ..errors import BadInput
 
     tally = Tally("bad_config")
     config = merge_configs([c.wd / "configs/quick.yaml", c.wd / "smoke.yaml"], c.wd)
@@ -536,7 +536,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> None:
-    from .errors import MissingData
+    from ..errors import MissingData
 
     workflow = Path(args.workflow)
     mnist = Path(args.mnist_dir or workflow / "data" / "raw" / "mnist")

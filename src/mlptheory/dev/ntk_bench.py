@@ -1,6 +1,6 @@
 """Benchmark of the empirical NTK methods and the seleznova2021 Fig. 1 sampler.
 
-``python -m mlptheory.bench ntk``: empirical NTK of a 784-1024-1024-1024-1 ReLU MLP on 128
+``python -m mlptheory.dev.bench ntk``: empirical NTK of a 784-1024-1024-1024-1 ReLU MLP on 128
 inputs in float64 by ``structured``, ``jacobian`` and ``ntk_vp`` in one run (time, peak
 memory, max relative difference to ``structured``), then ``ntk_diagonal_samples`` for one
 (M, L) cell of Fig. 1 with the conditional and explicit samplers.
@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from ..datasets import DATASETS
+from ..kernels.empirical import empirical_ntk
+from ..kernels.samplers import ntk_diagonal_samples, ntk_variance_ratio
 from ..models import MLP
 from ..spec import NetworkSpec
-from .empirical import empirical_ntk
-from .samplers import ntk_diagonal_samples, ntk_variance_ratio
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -164,7 +164,7 @@ def ntk_roofline_fresh(n: int, threads: int, parameterization: str) -> None:
     import subprocess
     import sys
 
-    code = ("from mlptheory.kernels.bench import ntk_roofline; "
+    code = ("from mlptheory.dev.ntk_bench import ntk_roofline; "
             f"ntk_roofline({int(n)}, {int(threads)}, {parameterization!r})")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])}

@@ -1,5 +1,5 @@
 """Benchmarks, one subcommand each: ``mlptheory bench {ensemble,sweep,ntk,predict} [--help]`` (alias
-``python -m mlptheory.bench``).
+``python -m mlptheory.dev.bench``).
 
 ``sweep``: an optimizer sweep with per-member hyperparameters (tsuchida2019: Adam eps values, or
 SGD learning rates, on the bias-free ReLU autoencoder) trained (a) as one batched ensemble with
@@ -7,10 +7,10 @@ SGD learning rates, on the bias-free ReLU autoencoder) trained (a) as one batche
 :class:`~mlptheory.training.Trainer` per setting with torch.optim; same initialization and
 minibatches, so the weights agree to rounding. Last line: ``sweep: <ratio>x faster (...)``.
 
-``ntk``: empirical NTK, structured vs jacobian vs ntk_vp (:mod:`mlptheory.kernels.bench`).
+``ntk``: empirical NTK, structured vs jacobian vs ntk_vp (:mod:`mlptheory.dev.ntk_bench`).
 
 ``predict``: the lee2019 library (linearize, closed-form GD dynamics) against a materialized
-Jacobian and per-time matrix powers (:mod:`mlptheory.predict_bench`).
+Jacobian and per-time matrix powers (:mod:`mlptheory.dev.predict_bench`).
 
 ``ensemble``: E networks 784-512-10 (ReLU, Glorot-uniform weights, zero biases, float32,
 softmax cross-entropy, Adam lr 1e-3, batch 32: the sorensen2020 setting) trained for the same
@@ -38,13 +38,13 @@ import time
 import numpy as np
 import torch
 
-from .archives import read_mnist
-from .cost import mlp_flops
-from .datasets import DATASETS
-from .models import MLP, EnsembleMLP, torch_dtype
-from .seeding import derive_seeds
-from .spec import NetworkSpec
-from .training import TrainConfig, Trainer, make_optimizer, resolve_device
+from ..archives import read_mnist
+from ..cost import mlp_flops
+from ..datasets import DATASETS
+from ..models import MLP, EnsembleMLP, torch_dtype
+from ..seeding import derive_seeds
+from ..spec import NetworkSpec
+from ..training import TrainConfig, Trainer, make_optimizer, resolve_device
 
 MNIST = DATASETS["mnist"]
 
@@ -400,7 +400,7 @@ def add_subcommands(sub) -> None:
     sw.set_defaults(func=lambda a: bench_sweep(a.width, a.depth, a.optimizer, a.values, a.steps,
                                                a.batch_size, a.threads, a.device))
 
-    from .kernels.bench import add_ntk_arguments, bench_ntk
+    from .ntk_bench import add_ntk_arguments, bench_ntk
 
     ntk = sub.add_parser("ntk", help="empirical NTK: structured vs jacobian vs ntk_vp")
     add_ntk_arguments(ntk)
@@ -417,7 +417,7 @@ def add_subcommands(sub) -> None:
 
 
 def main(argv=None):
-    """``python -m mlptheory.bench ...``: the subcommands of ``mlptheory bench ...`` (built
+    """``python -m mlptheory.dev.bench ...``: the subcommands of ``mlptheory bench ...`` (built
     here, so that this module and :mod:`mlptheory.cli` do not import each other)."""
     import argparse
     import logging

@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from torch.func import functional_call, jacrev
 
-from .kernels import empirical_ntk
-from .linearize import gradient_descent, linearize, mse_loss
-from .models import MLP
-from .predict import eta_critical, gradient_descent_mse
-from .spec import NetworkSpec
+from ..kernels import empirical_ntk
+from ..linearize import gradient_descent, linearize, mse_loss
+from ..models import MLP
+from ..predict import eta_critical, gradient_descent_mse
+from ..spec import NetworkSpec
 
 
 def _materialized_training(net, x, y, lr, steps):
