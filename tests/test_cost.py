@@ -25,7 +25,8 @@ from mlptheory.kernels import empirical_ntk
 from mlptheory.models import MLP, EnsembleMLP
 from mlptheory.papers import PAPERS
 from mlptheory.spec import NetworkSpec
-from mlptheory.training import TrainConfig, Trainer
+from mlptheory.train_config import TrainConfig
+from mlptheory.training import Trainer
 
 
 def config_of(scale):

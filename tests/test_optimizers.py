@@ -7,7 +7,8 @@ import torch
 
 from mlptheory.models import MLP, EnsembleMLP
 from mlptheory.spec import NetworkSpec
-from mlptheory.training import TrainConfig, Trainer
+from mlptheory.train_config import TrainConfig
+from mlptheory.training import Trainer
 
 SPEC = NetworkSpec(6, (7, 7), 6, bias=False, init="he", dtype="float64")
 SWEEPS = {  # optimizer -> (member_lr, member_eps)

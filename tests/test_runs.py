@@ -27,7 +27,8 @@ from mlptheory.runs import (
 )
 from mlptheory.seeding import derive_seed
 from mlptheory.spec import NetworkSpec
-from mlptheory.training import TrainConfig, Trainer
+from mlptheory.train_config import TrainConfig
+from mlptheory.training import Trainer
 
 torch.set_num_threads(1)
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -83,7 +84,7 @@ sys.path.insert(0, {src!r})
 from mlptheory.runs import train_to_file
 from mlptheory.seeding import derive_seed
 from mlptheory.spec import NetworkSpec
-from mlptheory.training import TrainConfig
+from mlptheory.train_config import TrainConfig
 logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
 spec = NetworkSpec.from_json({spec!r})
 config = TrainConfig.from_dict({config!r})

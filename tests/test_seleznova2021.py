@@ -11,7 +11,7 @@ from mlptheory.kernels import thm53_output_variance
 from mlptheory.papers.seleznova2021 import ntk_change, ntk_variance, plan, thm53
 from mlptheory.runs import read_run, train_to_file
 from mlptheory.spec import NetworkSpec
-from mlptheory.training import TrainConfig
+from mlptheory.train_config import TrainConfig
 
 torch.set_num_threads(1)
 

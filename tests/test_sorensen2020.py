@@ -18,7 +18,7 @@ from mlptheory.runs import read_run, train_to_file
 from mlptheory.seeding import derive_seeds
 from mlptheory.spec import NetworkSpec
 from mlptheory.symmetry import nodesort, permute
-from mlptheory.training import TrainConfig
+from mlptheory.train_config import TrainConfig
 
 torch.set_num_threads(1)
 SPEC = NetworkSpec(6, (9,), 4, activation="relu", init="glorot_uniform", bias_init="zeros")

@@ -29,14 +29,6 @@ def test_planning_module_imports_no_heavy_library(module):
     assert out.stdout.strip() == "", f"{module} loaded {out.stdout.strip()}"
 
 
-def test_training_still_exports_the_config():
-    from mlptheory import train_config, training
-
-    assert training.TrainConfig is train_config.TrainConfig
-    assert training.checkpoint_schedule is train_config.checkpoint_schedule
-    assert training.STATUS == train_config.STATUS
-
-
 def test_no_import_cycle_in_the_library():
     """No two modules of src/mlptheory import each other, directly or through others (imports
     inside functions count: they are cycles deferred to run time)."""

@@ -8,13 +8,8 @@ import torch
 
 from mlptheory.models import MLP, EnsembleMLP
 from mlptheory.spec import NetworkSpec
-from mlptheory.training import (
-    EnsembleBackprop,
-    TrainConfig,
-    Trainer,
-    checkpoint_schedule,
-    train,
-)
+from mlptheory.train_config import TrainConfig, checkpoint_schedule
+from mlptheory.training import EnsembleBackprop, Trainer, train
 
 torch.set_num_threads(1)
 

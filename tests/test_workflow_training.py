@@ -14,7 +14,7 @@ from conftest import SMOKE_CONFIG, copy_mnist, needs_mnist, run_snakemake
 from mlptheory.experiment import run_training
 from mlptheory.runs import read_run
 from mlptheory.spec import NetworkSpec
-from mlptheory.training import TrainConfig
+from mlptheory.train_config import TrainConfig
 
 REQUEST = {
     "spec": NetworkSpec(784, (128,), 10, activation="tanh", sw2=1.5, sb2=0.1).to_dict(),

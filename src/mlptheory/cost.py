@@ -362,7 +362,8 @@ def calibrate(repeats: int = 3) -> Calibration:
     import torch
 
     from .models import EnsembleMLP
-    from .training import TrainConfig, Trainer
+    from .train_config import TrainConfig
+    from .training import Trainer
 
     torch.set_num_threads(1)
     load = os.getloadavg()

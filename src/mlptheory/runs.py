@@ -58,7 +58,8 @@ from .provenance import provenance
 from .run_request import MEMBER_INIT_KEYS
 from .seeding import derive_seed
 from .spec import NetworkSpec
-from .training import TrainConfig, Trainer, TrainResult, resolve_device
+from .train_config import TrainConfig
+from .training import Trainer, TrainResult, resolve_device
 
 FORMAT = "mlptheory-run"
 FORMAT_VERSION = 1

@@ -57,13 +57,7 @@ import torch
 from .models import EnsembleMLP, backprop_deltas, torch_dtype
 from .optimizers import PerMemberOptimizer
 from .seeding import derive_seed
-from .train_config import (  # noqa: F401  (re-exported: training.TrainConfig keeps working)
-    LOSSES,
-    OPTIMIZERS,
-    STATUS,
-    TrainConfig,
-    checkpoint_schedule,
-)
+from .train_config import STATUS, TrainConfig, checkpoint_schedule
 
 log_default = logging.getLogger("mlptheory.training")
 

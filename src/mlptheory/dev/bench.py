@@ -44,7 +44,8 @@ from ..datasets import DATASETS
 from ..models import MLP, EnsembleMLP, torch_dtype
 from ..seeding import derive_seeds
 from ..spec import NetworkSpec
-from ..training import TrainConfig, Trainer, make_optimizer, resolve_device
+from ..train_config import TrainConfig
+from ..training import Trainer, make_optimizer, resolve_device
 
 MNIST = DATASETS["mnist"]
 
