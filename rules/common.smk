@@ -140,7 +140,8 @@ def register_plan(paper, plan):
     targets. Returns its registry of tables and figures, which drives the paper's rules.
     """
     for name, request in plan.runs.items():
-        register_run(paper, name, request)
+        # the one conversion to the plain dict Snakemake's params (and rerun check) need
+        register_run(paper, name, request.to_dict())
     PAPER_TARGETS[paper] += plan.registry.targets()
     caption = Path(workflow.basedir) / "report" / "captions" / f"{paper}.rst"
     if plan.registry.figures:

@@ -196,11 +196,10 @@ def test_plan_trains_every_network_in_its_own_runs_with_the_papers_settings():
 
     import yaml
 
-    from mlptheory.run_request import RunRequest
 
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
     p = plan(config)
-    pred = {k: RunRequest.from_dict(v) for k, v in p.runs.items() if k.startswith("predictive")}
+    pred = {k: v for k, v in p.runs.items() if k.startswith("predictive")}
     assert len(pred) == 5 and sum(len(r.seeds) for r in pred.values()) == 100
     first = next(iter(pred.values()))
     assert first.spec.hidden == (8192,) * 3 and first.spec.activation == "tanh"
@@ -208,16 +207,16 @@ def test_plan_trains_every_network_in_its_own_runs_with_the_papers_settings():
     assert first.train.lr == 0.5 and first.train.lr_unit is None and first.data.n == 128
     assert first.train.checkpoint_steps == (0, 16, 256, 65536)
     assert first.measure["weights"] is False
-    dyn = RunRequest.from_dict(p.runs["dynamics"])
+    dyn = p.runs["dynamics"]
     assert dyn.spec.hidden == (2048,) * 5 and dyn.spec.activation == "relu"
     assert dyn.train.lr == 0.01 and dyn.data.n == 256
     one = copy.deepcopy(config)
     one["lee2019"]["predictive"]["networks_per_run"] = 100
     seeds = [s for r in pred.values() for s in r.seeds]
-    assert list(RunRequest.from_dict(plan(one).runs["predictive_00-99"]).seeds) == seeds
+    assert list(plan(one).runs["predictive_00-99"].seeds) == seeds
     tables = p.registry.tables
     assert tables["predictive"].inputs["runs"] == [f"results/runs/lee2019/{k}.h5" for k in pred]
     assert all(name in p.runs for name in ("parameterization_ntk", "parameterization_standard"))
     # the fractions of eta_critical, resolved by the run from the analytic NTK of its data
-    par = RunRequest.from_dict(p.runs["parameterization_standard"])
+    par = p.runs["parameterization_standard"]
     assert par.train.lr_unit == "eta_critical" and par.spec.parameterization == "standard"

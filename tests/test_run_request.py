@@ -26,7 +26,6 @@ def test_round_trip_is_the_same_plain_dict():
     assert request.to_dict() == REQUEST
     assert RunRequest.from_dict(request.to_dict()) == request
     assert request.seeds == (11, 12) and request.data.n_classes == 10
-    assert RunRequest.coerce(request) is request
 
 
 def test_round_trip_of_every_paper_request():
@@ -39,7 +38,8 @@ def test_round_trip_of_every_paper_request():
     requests = [*selez.training_requests(selez_cfg, 0).values(),
                 *S2020.run_requests(s2020_cfg, seed=7).values()]
     for request in requests:
-        assert RunRequest.from_dict(request).to_dict() == request
+        assert isinstance(request, RunRequest)  # the plans hand over typed requests
+        assert RunRequest.from_dict(request.to_dict()) == request
 
 
 def test_data_defaults_fill_what_was_not_given():
@@ -82,7 +82,7 @@ def test_dataset_table():
         dataset_info("svhn")
 
 
-def test_run_training_takes_the_request_or_its_dict(tmp_path):
+def test_run_training_takes_the_parsed_request_only(tmp_path):
     import numpy as np
 
     from mlptheory.archives import write_dataset_h5
@@ -97,7 +97,9 @@ def test_run_training_takes_the_request_or_its_dict(tmp_path):
                      DATASETS["mnist"].class_names, {})
     plain = {**REQUEST, "data": {**REQUEST["data"], "n": 12}}
     plain.pop("measure")
-    run_training(plain, dataset, tmp_path / "a.h5")
+    with pytest.raises(TypeError, match="RunRequest.from_dict"):
+        run_training(plain, dataset, tmp_path / "a.h5")  # parsed once, by the caller
+    run_training(RunRequest.from_dict(plain), dataset, tmp_path / "a.h5")
     run_training(RunRequest.from_dict(plain), dataset, tmp_path / "b.h5")
     a, b = read_run(tmp_path / "a.h5"), read_run(tmp_path / "b.h5")
     assert a.attrs["config_hash"] == b.attrs["config_hash"]
@@ -105,3 +107,47 @@ def test_run_training_takes_the_request_or_its_dict(tmp_path):
     assert a.config["member_inits"] == plain["init"]
     assert np.array_equal(a.losses, b.losses) and a.losses.shape == (20, 2)
     assert list(a.checkpoint_steps) == [0, 10, 20]
+
+
+def test_a_training_job_parses_its_request_once(tmp_path, monkeypatch):
+    """The request crosses into scripts/train_run.py as the plain dict Snakemake's params hold;
+    the script parses it once and everything after takes the typed request (the smoke
+    configuration's smallest run of each paper that trains, executed as the rule runs it)."""
+    import runpy
+    from types import SimpleNamespace
+
+    import numpy as np
+    from conftest import OVERLAYS, REPO, merged_config
+
+    from mlptheory.archives import write_dataset_h5
+    from mlptheory.cost import run_work
+    from mlptheory.papers import PAPER
+
+    calls = []
+    parse = RunRequest.from_dict.__func__
+    monkeypatch.setattr(RunRequest, "from_dict",
+                        classmethod(lambda cls, d: calls.append(1) or parse(cls, d)))
+    rng = np.random.default_rng(0)
+    splits = {s: {"images": rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8),
+                  "labels": np.arange(n, dtype=np.uint8) % 10}
+              for s, n in (("train", 600), ("test", 200))}
+    dataset = tmp_path / "mnist.h5"
+    write_dataset_h5(dataset, "mnist", splits, DATASETS["mnist"].class_names, {})
+    config = merged_config(REPO, *OVERLAYS["smoke"])
+    config = {**config, **{p: {**config[p], "dataset": "mnist"} for p in PAPER}}
+    trained = 0
+    for paper in PAPER.values():
+        runs = paper.plan(config).runs
+        if not runs:
+            continue
+        name, request = min(runs.items(), key=lambda kv: run_work(kv[1]).flops)
+        calls.clear()
+        smk = SimpleNamespace(
+            params=SimpleNamespace(request=request.to_dict(), device="cpu",
+                                   snapshot_seconds=300.0),
+            input=SimpleNamespace(dataset=str(dataset)), output=[str(tmp_path / f"{name}.h5")],
+            log=[], threads=1, rule="train_run", wildcards={"paper": paper.name, "run": name})
+        runpy.run_path(str(REPO / "scripts" / "train_run.py"), init_globals={"snakemake": smk})
+        assert len(calls) == 1, (paper.name, name, len(calls))
+        trained += 1
+    assert trained == 4

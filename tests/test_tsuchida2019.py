@@ -111,8 +111,8 @@ def test_plan_trains_one_ensemble_per_family_with_per_member_hyperparameters():
                                 if cfg["optimizers"][f]["eps" if f == "adam" else "lr"]} | {
         f"autoencoder_{f}" for f in ("rmsprop", "nadam") if cfg["optimizers"][f]["eps"]}
     for request in result.runs.values():
-        assert RunRequest.from_dict(request).to_dict() == request
-    adam = RunRequest.from_dict(result.runs["autoencoder_adam"])
+        assert RunRequest.from_dict(request.to_dict()) == request
+    adam = result.runs["autoencoder_adam"]
     # setting-major: member i * reps + r is setting i, replicate r
     assert list(adam.train.member_eps) == [e for e in cfg["optimizers"]["adam"]["eps"]
                                            for _ in range(reps)]
@@ -122,7 +122,7 @@ def test_plan_trains_one_ensemble_per_family_with_per_member_hyperparameters():
     first = list(adam.seeds[:reps])
     assert len(set(first)) == reps and list(adam.seeds) == first * len(
         cfg["optimizers"]["adam"]["eps"])
-    sgd = RunRequest.from_dict(result.runs["autoencoder_sgd"])
+    sgd = result.runs["autoencoder_sgd"]
     assert list(sgd.train.member_lr) == [lr for lr in cfg["optimizers"]["sgd"]["lr"]
                                          for _ in range(reps)]
     assert list(sgd.seeds[:reps]) == first  # replicate r: one init across the optimizers

@@ -12,6 +12,7 @@ import torch
 from conftest import SMOKE_CONFIG, copy_mnist, needs_mnist, run_snakemake
 
 from mlptheory.experiment import run_training
+from mlptheory.run_request import RunRequest
 from mlptheory.runs import read_run
 from mlptheory.spec import NetworkSpec
 from mlptheory.train_config import TrainConfig
@@ -74,8 +75,8 @@ def test_killed_training_job_resumes_with_rerun_incomplete(workflow_dir):
 
     torch.set_num_threads(1)
     reference = workflow_dir / "reference.h5"
-    run_training(REQUEST, workflow_dir / "results" / "data" / "mnist.h5", reference, threads=1,
-                 device="cpu")
+    run_training(RunRequest.from_dict(REQUEST), workflow_dir / "results" / "data" / "mnist.h5",
+                 reference, threads=1, device="cpu")
     got, want = read_run(run_file), read_run(reference)
     np.testing.assert_array_equal(got.losses, want.losses)
     for s in want.checkpoint_steps:

@@ -174,9 +174,8 @@ def training_work(spec: NetworkSpec, members: int, n_data: int, batch: int, step
             + init_work(spec, members))
 
 
-def run_work(request: dict | RunRequest) -> Work:
+def run_work(req: RunRequest) -> Work:
     """Work of one training run (rules/training.smk: ``train_run``)."""
-    req = RunRequest.coerce(request)
     spec, train = req.spec, req.train
     members = len(req.seeds)
     info = dataset_info(req.data.dataset)
@@ -227,8 +226,9 @@ class Job:
         return f"results/benchmarks/{self.rule}/{self.key}.tsv"
 
 
-def table_work(paper: str, table, runs: dict[str, dict], config: dict) -> Work:
-    """Work of one registered table: its registered cost term (``table.cost``)."""
+def table_work(paper: str, table, runs: dict[str, RunRequest], config: dict) -> Work:
+    """Work of one registered table: its registered cost term (``table.cost``; ``runs``: run
+    file -> request)."""
     return resolve(table.cost)(table.params, table.inputs, runs, config[paper])
 
 
@@ -266,7 +266,7 @@ def plan_jobs(config: dict, papers: Iterable[str] = PAPERS, threads: int | None 
         runs = {run_file(paper, name): req for name, req in plan.runs.items()}
         run_ids = {}
         for name, req in plan.runs.items():
-            ds = data_jobs(RunRequest.coerce(req).data.dataset)
+            ds = data_jobs(req.data.dataset)
             run_ids[run_file(paper, name)] = add(Job("train_run", f"{paper}/{name}",
                                                      run_work(req), (ds,), threads))
         reg = plan.registry

@@ -1,6 +1,7 @@
-"""Execute one training run: a :class:`~mlptheory.run_request.RunRequest` (or its plain dict,
-as the generic ``train_run`` rule passes it) becomes a run file (:mod:`mlptheory.runs`),
-resuming an interrupted run. The request format is documented in :mod:`mlptheory.run_request`.
+"""Execute one training run: a :class:`~mlptheory.run_request.RunRequest` (parsed once from
+the plain dict the generic ``train_run`` rule passes, in scripts/train_run.py) becomes a run
+file (:mod:`mlptheory.runs`), resuming an interrupted run. The request format is documented in
+:mod:`mlptheory.run_request`.
 """
 
 from __future__ import annotations
@@ -130,11 +131,13 @@ def checkpoint_measures(measure: dict | None, x: torch.Tensor, y: torch.Tensor |
     return make
 
 
-def run_training(request: RunRequest | dict, dataset_path, out_path, threads: int = 1,
+def run_training(request: RunRequest, dataset_path, out_path, threads: int = 1,
                  device: str = "auto", log: logging.Logger | None = None,
                  snapshot_seconds: float = 300.0) -> TrainResult:
     """Train the ensemble a request describes and write its run file (resuming if possible)."""
-    request = RunRequest.coerce(request)
+    if not isinstance(request, RunRequest):
+        raise TypeError(f"run_training takes a RunRequest, not {type(request).__name__}: parse "
+                        "a plain request once with RunRequest.from_dict")
     x, y = training_data(dataset_path, request.data, dtype=torch_dtype(request.spec.dtype))
     make_callback = checkpoint_measures(request.measure, x, y, request.data, dataset_path,
                                         request.spec)

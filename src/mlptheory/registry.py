@@ -144,8 +144,9 @@ class Registry:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a paper's planning module returns: its training runs (run name -> run request
-    dict, executed by the generic ``train_run`` rule; empty for a paper whose tables train
+    """What a paper's planning module returns: its training runs (run name ->
+    :class:`~mlptheory.run_request.RunRequest`, executed by the generic ``train_run`` rule, which
+    receives it as the plain dict Snakemake's params need; empty for a paper whose tables train
     their own networks) and its registry of tables and figures."""
 
     runs: dict

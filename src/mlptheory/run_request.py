@@ -171,7 +171,3 @@ class RunRequest:
                    seeds=request["seeds"], data=DataRequest.from_dict(request["data"]),
                    measure=request.get("measure"), init=request.get("init"))
 
-    @classmethod
-    def coerce(cls, request: RunRequest | dict) -> RunRequest:
-        """``request`` itself, or the request its dict describes."""
-        return request if isinstance(request, cls) else cls.from_dict(request)

@@ -77,10 +77,11 @@ TRAIN_CHILD = """
 import logging, sys
 sys.path.insert(0, {src!r})
 from mlptheory.experiment import run_training
+from mlptheory.run_request import RunRequest
 from mlptheory.scripting import setup_logging
 log = setup_logging(None, "faults")
-run_training({request!r}, sys.argv[1], sys.argv[2], threads=1, device="cpu", log=log,
-             snapshot_seconds=float(sys.argv[3]))
+run_training(RunRequest.from_dict({request!r}), sys.argv[1], sys.argv[2], threads=1,
+             device="cpu", log=log, snapshot_seconds=float(sys.argv[3]))
 """
 
 

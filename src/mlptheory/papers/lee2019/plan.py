@@ -113,7 +113,7 @@ def chunks(n: int, per_run: int):
             for a in range(0, n, per_run)]
 
 
-def run_requests(cfg: dict, seed: int) -> dict[str, dict]:
+def run_requests(cfg: dict, seed: int) -> dict[str, RunRequest]:
     """Run name -> run request of every lee2019 training run (module docstring)."""
     ds, runs = cfg["dataset"], {}
     test = test_data(cfg, seed).to_dict()
@@ -128,7 +128,7 @@ def run_requests(cfg: dict, seed: int) -> dict[str, dict]:
             train_data(cfg, seed, pred["n_train"]),
             measure={"outputs": True, "interpolation": int(pred["n_alpha"]),
                      "interpolation_range": alpha_range(pred),
-                     "weights": False}).to_dict()
+                     "weights": False})
 
     dyn = cfg["dynamics"]
     steps = log_steps(int(dyn["max_steps"]), int(dyn["points_per_decade"]))
@@ -137,7 +137,7 @@ def run_requests(cfg: dict, seed: int) -> dict[str, dict]:
         [derive_seed(seed, PAPER, "dynamics")], train_data(cfg, seed, dyn["n_train"]),
         measure={"outputs": True, "eval": test, "displacement": True,
                  "tracked_weights": int(dyn.get("tracked_weights", 3)),
-                 "weights": False}).to_dict()
+                 "weights": False})
 
     err = cfg["linearization_error"]
     fam = network_params(cfg, err)
@@ -148,7 +148,7 @@ def run_requests(cfg: dict, seed: int) -> dict[str, dict]:
             runs[f"linearization_error_M{int(w)}_S{int(n)}"] = RunRequest(
                 spec_of(fam, ds, width=w), gd(err, err["steps"], [0, err["steps"]]), seeds,
                 train_data(cfg, seed, n), measure={"outputs": True, "eval": test,
-                                                   "weights": False}).to_dict()
+                                                   "weights": False})
 
     par = cfg["parameterization"]
     fam = network_params(cfg, par)
@@ -161,7 +161,7 @@ def run_requests(cfg: dict, seed: int) -> dict[str, dict]:
             gd(par, steps, [steps // 2, steps],
                member_fractions=[f for f in fractions for _ in seeds]),
             seeds * len(fractions), train_data(cfg, seed, par["n_train"]),
-            measure={"eval": test, "weights": False}).to_dict()
+            measure={"eval": test, "weights": False})
     return runs
 
 

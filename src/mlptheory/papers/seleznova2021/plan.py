@@ -31,7 +31,7 @@ def change_widths(cfg: dict) -> list[int]:
     return sorted({int(cfg["width"]), *map(int, cfg["widths"])})
 
 
-def training_requests(cfg: dict, base_seed: int) -> dict[str, dict]:
+def training_requests(cfg: dict, base_seed: int) -> dict[str, RunRequest]:
     """Run name -> run request (mlptheory.experiment) of every NTK-change ensemble.
 
     One ensemble per (activation, width, depth) with one member per (sw2, seed index); member
@@ -63,7 +63,7 @@ def training_requests(cfg: dict, base_seed: int) -> dict[str, dict]:
                 spec = NetworkSpec(info.input_dim, (width,) * int(depth), info.n_classes,
                                    activation=activation, sw2=1.0, sb2=float(cfg["sb2"]))
                 requests[run_name(activation, width, depth)] = RunRequest(
-                    spec, train, seeds, data, measure={"ntk": True}, init=inits).to_dict()
+                    spec, train, seeds, data, measure={"ntk": True}, init=inits)
     return requests
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from ...cost import BYTES, Work, eigh_flops, flops, init_work, ntk_work
 from ...datasets import dataset_info
-from ...run_request import RunRequest
 from ...spec import NetworkSpec
 
 
@@ -37,7 +36,7 @@ def ntk_change_table(params, inputs, runs, cfg) -> Work:
     """Per run file: its initial NTK again and ``lambda_max`` of each member (float64)."""
     work = Work()
     for path in inputs["runs"]:
-        req = RunRequest.coerce(runs[path])
+        req = runs[path]
         n, members = req.data.value("n"), len(req.seeds)
         spec = req.spec.replace(dtype="float64")
         work = work + ntk_work(spec, members, n) + init_work(spec, members) + flops(

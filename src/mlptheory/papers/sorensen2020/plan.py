@@ -35,7 +35,7 @@ def train_steps(cfg: dict) -> int:
     return max(1, round(cfg["epochs"] * steps_per_epoch))
 
 
-def run_requests(cfg: dict, seed: int) -> dict[str, dict]:
+def run_requests(cfg: dict, seed: int) -> dict[str, RunRequest]:
     """The training runs of the N networks: ``{run name: request}`` (mlptheory.experiment).
 
     Network ``i`` has init seed ``derive_seed(seed, "sorensen2020", "network", i)`` whatever
@@ -50,7 +50,7 @@ def run_requests(cfg: dict, seed: int) -> dict[str, dict]:
     width = len(str(max(n - 1, 0)))
     return {
         f"networks_{start:0{width}d}-{min(start + per_run, n) - 1:0{width}d}": RunRequest(
-            spec, train, seeds[start:start + per_run], data).to_dict()
+            spec, train, seeds[start:start + per_run], data)
         for start in range(0, n, per_run)
     }
 

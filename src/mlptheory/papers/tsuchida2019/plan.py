@@ -64,7 +64,7 @@ def members(family: str, sweep: dict) -> list[dict]:
             for eps in sweep["eps"]]
 
 
-def training_requests(cfg: dict, dataset: str, base_seed: int) -> dict[str, dict]:
+def training_requests(cfg: dict, dataset: str, base_seed: int) -> dict[str, RunRequest]:
     """Run name -> run request of each optimizer family's ensemble (module docstring); the loss
     is ``mse_per_output``, ``1/(2Sk) sum ||f(x) - x||^2`` over ``k`` pixels (the paper's l2
     objective per pixel: with a sum over pixels SGD at the paper's step sizes diverges)."""
@@ -93,7 +93,7 @@ def training_requests(cfg: dict, dataset: str, base_seed: int) -> dict[str, dict
             config = TrainConfig(lr=sweep[0]["lr"], eps=sweep[0]["eps"],
                                  member_eps=[m["eps"] for m in expanded], **common)
         requests[run_name(family)] = RunRequest(spec, config, init_seeds * len(sweep),
-                                                data).to_dict()
+                                                data)
     return requests
 
 

@@ -21,7 +21,7 @@ def random_kernels_table(params, inputs, runs, cfg) -> Work:
 
 
 def _run(inputs, runs) -> RunRequest:
-    return RunRequest.coerce(runs[inputs["run"]])
+    return runs[inputs["run"]]
 
 
 def kernel_table(params, inputs, runs, cfg) -> Work:
