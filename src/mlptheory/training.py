@@ -98,17 +98,13 @@ class EnsembleBackprop:
     sum_i g_z``, with ``g_z = dL/dz^l`` from :func:`~mlptheory.models.backprop_deltas`.
     """
 
-    def __init__(self, model: EnsembleMLP, defer: set[int] = frozenset()):
+    def __init__(self, model: EnsembleMLP):
         self.model = model
         self.spec = model.spec
         # parameters keep requires_grad, so checkpoint callbacks may use autograd (e.g. an
         # empirical NTK); every step overwrites these .grad buffers completely
         for p in model.parameters():
             p.grad = torch.zeros_like(p)
-        # layers whose weight gradient is left to :meth:`member_weight_grad` (the member-blocked
-        # Adam of :class:`MaskedOptimizer`), and the factors ``(g_z, h^{l-1})`` of the last call
-        self.defer = set(defer)
-        self.factors: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor, y: torch.Tensor, loss: str) -> torch.Tensor:
@@ -116,16 +112,12 @@ class EnsembleBackprop:
         zs, hs = model.forward_pass(x)
         losses, dloss_dout = member_losses(zs[-1], y, loss)
         e = model.n_members
-        self.factors = {}
         for layer, g in backprop_deltas(model, zs, dloss_dout, hs):
-            w_mult, b_mult = model.multipliers[layer]
+            b_mult = model.multipliers[layer][1]
             h = x if layer == 0 else hs[layer - 1]
             if h.dim() == 2:
                 h = h.expand(e, *h.shape)
-            if layer in self.defer:
-                self.factors[layer] = (g, h)
-            else:
-                self.weight_grad(layer, g, h)
+            self.weight_grad(layer, g, h)
             if spec.bias:
                 gb = model.biases[layer].grad
                 torch.sum(g, dim=1, out=gb)
@@ -141,23 +133,6 @@ class EnsembleBackprop:
         if w_mult != 1.0:
             gw.mul_(w_mult)
 
-    def member_weight_grad(self, layer: int, member: int, out: torch.Tensor) -> torch.Tensor:
-        """``dL_e/dW^l`` of one member of a deferred layer into ``out`` (the same product as
-        :meth:`weight_grad`, one member at a time)."""
-        g, h = self.factors[layer]
-        # torch.bmm on a batch of one: the same kernel choice as the stacked product
-        torch.bmm(g[member:member + 1].transpose(1, 2), h[member:member + 1],
-                  out=out.unsqueeze(0))
-        w_mult = self.model.multipliers[layer][0]
-        if w_mult != 1.0:
-            out.mul_(w_mult)
-        return out
-
-    def materialize(self) -> None:
-        """Write the deferred layers' gradients into their ``.grad`` after all."""
-        for layer, (g, h) in self.factors.items():
-            self.weight_grad(layer, g, h)
-        self.factors = {}
 
 
 def make_optimizer(params, config: TrainConfig, device: torch.device,
@@ -309,100 +284,19 @@ class MemberStatus:
         self.best_step = np.asarray(state["best_step"], dtype=np.int64).copy()
 
 
-# a layer's weight gradient is deferred to the member-blocked Adam update (CPU) when one member's
-# weight matrix has at least this many elements (256 KiB in float32: beyond the L1/L2 sizes
-# where streaming the whole stacked gradient through memory twice starts to cost)
-MEMBER_BLOCK_MIN_ELEMENTS = 1 << 16
-
-
-def member_blocked_layers(model: EnsembleMLP, config: TrainConfig, device: torch.device
-                          ) -> set[int]:
-    """Layers whose Adam update :class:`MaskedOptimizer` runs member by member (see there):
-    on a CPU, with ``torch.optim.Adam(fused=True)`` (no per-member hyperparameters), for the
-    weight matrices of at least :data:`MEMBER_BLOCK_MIN_ELEMENTS` elements per member whose
-    size is a multiple of 64 bytes. (The fused kernel splits its work into 64-byte units and
-    rounds the last partial vector with scalar code; with whole units per member every element
-    takes the same code path in both updates, so the results are bitwise equal.)"""
-    if (device.type != "cpu" or config.optimizer != "adam" or config.per_member
-            or not config.fused):
-        return set()
-    return {layer for layer, w in enumerate(model.weights)
-            if w[0].numel() >= MEMBER_BLOCK_MIN_ELEMENTS
-            and w[0].numel() * w.element_size() % 64 == 0}
-
-
 class MaskedOptimizer:
     """A torch optimizer over stacked ``[E, ...]`` tensors whose step can skip members.
 
     :meth:`step` restores the weights and the per-parameter optimizer slots of frozen members
     after the update; :meth:`state` / :meth:`load_state` give the optimizer state as numpy
     arrays with their dtypes, for an exact resume.
-
-    Member-blocked Adam (CPU): for the layers in ``backprop.defer`` (see
-    :func:`member_blocked_layers`) the weight gradient is not written for the whole ensemble.
-    Instead, member by member, ``dL_e/dW^l`` is computed into one reused buffer that stays in
-    cache and the same fused Adam kernel as ``torch.optim.Adam(fused=True)`` updates that
-    member's slices of ``W^l`` and of its two moment slots right away. This saves writing the
-    stacked gradient to memory and reading it back (for 100 networks 784-512-10, 160 MB each
-    way per step); the step counter is advanced once per step as ``torch.optim`` does, frozen
-    members are skipped, and the results are bitwise those of ``optimizer.step()`` (tested).
-    The first step (before ``torch.optim`` has created its state) takes the ordinary path.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, params: list[torch.Tensor],
-                 backprop: EnsembleBackprop | None = None):
-        self.optimizer, self.params, self.backprop = optimizer, params, backprop
-        self._buffers: dict[int, torch.Tensor] = {}
+    def __init__(self, optimizer: torch.optim.Optimizer, params: list[torch.Tensor]):
+        self.optimizer, self.params = optimizer, params
 
     def step(self, frozen: np.ndarray) -> None:
-        """One optimizer step; frozen members' weights and optimizer state are restored."""
-        blocked = self._member_blocked()
-        if not blocked:
-            if self.backprop is not None:
-                self.backprop.materialize()
-            self._step(frozen)
-            return
-        grads = {layer: p.grad for layer, p in blocked.items()}
-        for p in blocked.values():  # torch.optim leaves parameters without a gradient alone
-            p.grad = None
-        try:
-            self._step(frozen)
-        finally:
-            for layer, p in blocked.items():
-                p.grad = grads[layer]
-        group = self.optimizer.param_groups[0]
-        members = np.flatnonzero(~frozen)
-        with torch.no_grad():
-            for layer, p in blocked.items():
-                st = self.optimizer.state[p]
-                st["step"].add_(1)
-                buf = self._buffers.get(layer)
-                if buf is None:
-                    buf = self._buffers[layer] = torch.empty_like(p[0])
-                for e in members:
-                    torch._fused_adam_(
-                        [p.data[e]], [self.backprop.member_weight_grad(layer, int(e), buf)],
-                        [st["exp_avg"][e]], [st["exp_avg_sq"][e]], [], [st["step"]],
-                        amsgrad=False, lr=group["lr"], beta1=group["betas"][0],
-                        beta2=group["betas"][1], weight_decay=group["weight_decay"],
-                        eps=group["eps"], maximize=group["maximize"], grad_scale=None,
-                        found_inf=None)
-        self.backprop.factors = {}
-
-    def _member_blocked(self) -> dict[int, torch.Tensor]:
-        """``{layer: weight}`` to update member by member at this step (empty: none)."""
-        if self.backprop is None or not self.backprop.factors:
-            return {}
-        # which layers qualify (CPU, fused torch.optim.Adam) was decided by
-        # member_blocked_layers when the Trainer built the backprop
-        weights = {layer: self.backprop.model.weights[layer] for layer in self.backprop.factors}
-        if not all(self.optimizer.state.get(p) for p in weights.values()):
-            return {}  # first step: torch.optim creates its state
-        return weights
-
-    def _step(self, frozen: np.ndarray) -> None:
-        """``optimizer.step()`` over the parameters that have a gradient; frozen members'
-        weights and optimizer slots restored."""
+        """One ``optimizer.step()``; frozen members' weights and optimizer slots restored."""
         if not frozen.any():
             self.optimizer.step()
             return
@@ -467,8 +361,7 @@ class Trainer:
     It may use autograd on ``model`` but must not change its weights. ``keep_weights=False``
     stores only the callback's arrays at checkpoints (for callers that record outputs of wide
     ensembles and need no copy of every member's weights per checkpoint); the final weights are
-    in :meth:`result` either way. ``member_blocked=False`` turns off the member-blocked Adam
-    update of :class:`MaskedOptimizer` (same results, bitwise; for comparisons).
+    in :meth:`result` either way.
     """
 
     def __init__(
@@ -481,7 +374,6 @@ class Trainer:
         callback: Callback | None = None,
         log: logging.Logger | None = None,
         keep_weights: bool = True,
-        member_blocked: bool = True,
     ):
         self.model = model
         self.config = config
@@ -498,12 +390,10 @@ class Trainer:
         elif len(order_seeds) != self.n_members:
             raise ValueError(f"{len(order_seeds)} order seeds for {self.n_members} members")
         self.order = BatchOrder(x, y, config.batch_size, config.drop_last, order_seeds)
-        self.backprop = EnsembleBackprop(
-            model, member_blocked_layers(model, config, x.device) if member_blocked else set())
+        self.backprop = EnsembleBackprop(model)
         self.params = list(model.parameters())
         self.optimizer = MaskedOptimizer(
-            make_optimizer(self.params, config, x.device, self.n_members), self.params,
-            self.backprop)
+            make_optimizer(self.params, config, x.device, self.n_members), self.params)
         self.members = MemberStatus(self.n_members, config.tol, config.patience, self.log)
         self.schedule = checkpoint_schedule(config)
         self.step = 0

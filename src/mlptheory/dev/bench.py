@@ -21,7 +21,7 @@ the same data order per network; the last line is ``ensemble: <ratio>x faster (.
 
 Both sides do the same matrix products (about 5 GFLOP per step for 100 networks at batch 32),
 which at one CPU thread set a floor of roughly 55-80 ms per step; batching removes the Python
-and per-tensor optimizer overhead (fused Adam, member-blocked on a CPU), not these FLOPs, so on
+and per-tensor optimizer overhead (one fused Adam over the stacked tensors), not these FLOPs, so on
 a CPU the ratio is bounded by roughly 3x at batch 32. On a GPU the loop is launch-bound and the
 ratio is much larger.
 
@@ -240,10 +240,8 @@ def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = 
     ``PEAK_BATCH x PEAK_SIZE^3``. Printed: the fraction; the step's matrix products run bare
     (:func:`step_gemm_seconds`) and the optimizer update alone
     (:func:`optimizer_update_seconds`); the ceiling of the fraction if every matrix product
-    ran at the peak with only that update besides (on one thread they do not overlap); and,
-    where :func:`~mlptheory.training.
-    member_blocked_layers` applies, the step with that update against the stacked
-    ``torch.optim`` update (timed in alternating chunks of ``chunk`` steps).
+    ran at the peak with only that update besides (on one thread they do not overlap). The
+    steps are timed in chunks of ``chunk`` steps.
     """
     torch.set_num_threads(threads)
     dev = resolve_device(device)
@@ -264,21 +262,13 @@ def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = 
                          max_steps=steps + 10, log_every=0)
     order_seeds = derive_seeds(1, members, "bench_roofline")
 
-    def trainer(member_blocked: bool) -> Trainer:
-        t = Trainer(EnsembleMLP(spec, seeds=range(members)).to(dev), x, y, config,
-                    order_seeds=order_seeds, member_blocked=member_blocked)
-        t.run(pause_at=3)  # warm-up: first touches of the buffers and optimizer state
-        return t
-
+    main = Trainer(EnsembleMLP(spec, seeds=range(members)).to(dev), x, y, config,
+                   order_seeds=order_seeds)
+    main.run(pause_at=3)  # warm-up: first touches of the buffers and optimizer state
     # timed steps 3..steps+3, paused before the end: training steps only, no final checkpoint
-    main = trainer(True)
-    blocked = bool(main.backprop.defer)
-    stacked = trainer(False) if blocked else None
-    t = t_stacked = 0.0
+    t = 0.0
     for stop in sorted({*range(3 + chunk, steps + 3, chunk), steps + 3}):
         t += _timed(lambda s=stop: main.run(pause_at=s), dev)
-        if stacked is not None:
-            t_stacked += _timed(lambda s=stop: stacked.run(pause_at=s), dev)
     timed = main.step - 3
     step_s = t / timed
     achieved = step_gemm_flops(widths, members, batch) / step_s / 1e9
@@ -306,12 +296,6 @@ def bench_roofline(shape: str, steps: int = 20, threads: int = 1, device: str = 
           f"memory-bound) {update * ms:.2f} ms ({update / step_s:.2f}); ceiling with every "
           f"matrix product at the peak and only this update besides (they do not overlap on "
           f"one thread): {ceiling:.2f}")
-    if stacked is not None:
-        same = all(torch.equal(a, b) for a, b in zip(main.params, stacked.params, strict=True))
-        print(f"  member-blocked {s['optimizer']} update (layers {sorted(main.backprop.defer)})"
-              f": step {step_s * ms:.2f} ms vs {t_stacked / timed * ms:.2f} ms with the "
-              f"stacked torch.optim update, {t_stacked / t:.2f}x faster; weights bitwise "
-              f"equal: {same}")
     return fraction
 
 
