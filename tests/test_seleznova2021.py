@@ -7,9 +7,10 @@ import pytest
 import torch
 from test_planning import plan_config
 
+from mlptheory.experiment import train_to_file
 from mlptheory.kernels import thm53_output_variance
 from mlptheory.papers.seleznova2021 import ntk_change, ntk_variance, plan, thm53
-from mlptheory.runs import read_run, train_to_file
+from mlptheory.runs import read_run
 from mlptheory.spec import NetworkSpec
 from mlptheory.train_config import TrainConfig
 
@@ -104,10 +105,10 @@ def test_training_requests_batch_every_sw2_of_one_depth():
     assert sorted(requests) == sorted(plan.run_name("relu", w, d) for w in (8, 16)
                                       for d in (1, 3))
     req = requests[plan.run_name("relu", 16, 3)]
-    assert [i["sw2"] for i in req["init"]] == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
-    assert req["seeds"][0::2] == [req["seeds"][0]] * 3  # common random numbers across sw2
-    assert len(set(req["seeds"])) == 2
-    assert NetworkSpec.from_dict(req["spec"]).hidden == (16, 16, 16)
+    assert [i["sw2"] for i in req.init] == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
+    assert req.seeds[0::2] == (req.seeds[0],) * 3  # common random numbers across sw2
+    assert len(set(req.seeds)) == 2
+    assert req.spec.hidden == (16, 16, 16)
 
 
 def test_variance_cells_of_each_grid():

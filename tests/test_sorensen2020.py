@@ -10,11 +10,12 @@ from scipy.spatial.distance import pdist, squareform
 
 from mlptheory.data import load
 from mlptheory.datasets import DATASETS
+from mlptheory.experiment import train_to_file
 from mlptheory.models import MLP
 from mlptheory.papers.sorensen2020 import averaging, checks, networks, plan, sorted_points, table1
 from mlptheory.papers.sorensen2020.claims import jackknife_interval
 from mlptheory.params import member, stack
-from mlptheory.runs import read_run, train_to_file
+from mlptheory.runs import read_run
 from mlptheory.seeding import derive_seeds
 from mlptheory.spec import NetworkSpec
 from mlptheory.symmetry import nodesort, permute
@@ -248,19 +249,19 @@ def test_run_requests_chunk_the_same_networks():
            "epochs": 5, "batch_size": 32, "lr": 1e-3, "dtype": "float32"}
     requests = plan.run_requests(cfg, seed=7)
     assert list(requests) == ["networks_00-09", "networks_10-19", "networks_20-24"]
-    seeds = [s for r in requests.values() for s in r["seeds"]]
+    seeds = [s for r in requests.values() for s in r.seeds]
     assert seeds == derive_seeds(7, 25, "sorensen2020", "network")
     one_job = plan.run_requests({**cfg, "networks_per_run": 100}, seed=7)
-    assert list(one_job.values())[0]["seeds"] == seeds
+    assert list(list(one_job.values())[0].seeds) == seeds
     request = requests["networks_00-09"]
-    train = TrainConfig.from_dict(request["train"])
+    train = request.train
     assert train.max_steps == 5 * 1875  # 60000 / 32 rounded up, times 5 epochs
     assert (train.optimizer, train.lr, train.batch_size, train.loss) == (
         "adam", 1e-3, 32, "cross_entropy")
-    spec = NetworkSpec.from_dict(request["spec"])
+    spec = request.spec
     assert spec.widths == (784, 512, 10) and spec.init == "glorot_uniform"
     assert spec.bias_init == "zeros" and spec.activation == "relu"
-    assert request["data"]["targets"] == "labels"
+    assert request.data.targets == "labels"
 
 
 def test_averaging_ks():
