@@ -10,7 +10,13 @@ import pytest
 import torch
 
 from mlptheory.data import to_inputs
-from mlptheory.experiment import checkpoint_measures, interpolation_inputs, tracked_indices
+from mlptheory.experiment import (
+    analytic_eta_critical,
+    checkpoint_measures,
+    interpolation_inputs,
+    tracked_indices,
+    train_to_file,
+)
 from mlptheory.kernels import nngp_ntk
 from mlptheory.linearize import gradient_descent
 from mlptheory.models import MLP
@@ -18,7 +24,7 @@ from mlptheory.papers.lee2019.kernel_convergence import fitted_slopes
 from mlptheory.papers.lee2019.plan import log_steps, plan
 from mlptheory.predict import eta_critical
 from mlptheory.run_request import DataRequest
-from mlptheory.runs import analytic_eta_critical, read_run, train_to_file
+from mlptheory.runs import read_run
 from mlptheory.spec import NetworkSpec
 from mlptheory.train_config import TrainConfig
 

@@ -16,13 +16,13 @@ import pytest
 import torch
 
 from mlptheory.errors import DamagedFile
-from mlptheory.models import EnsembleMLP
+from mlptheory.experiment import train_to_file
+from mlptheory.models import EnsembleMLP, ensemble_at
 from mlptheory.runs import (
     partial_path,
     read_resume_state,
     read_run,
     resolved_config,
-    train_to_file,
     write_run,
 )
 from mlptheory.seeding import derive_seed
@@ -60,7 +60,7 @@ def test_hdf5_round_trip(tmp_path):
     for (w, b), (rw, rb) in zip(result.params, run.params(), strict=True):
         np.testing.assert_array_equal(w, rw)
         np.testing.assert_array_equal(b, rb)
-    model = run.model(25)
+    model = ensemble_at(run, 25)
     np.testing.assert_allclose(model(torch.as_tensor(x)).detach().numpy(),
                                run.checkpoint(25)["outputs"], rtol=0, atol=0)
     # plain h5py, as the module docstring documents
@@ -81,7 +81,7 @@ CHILD = """
 import logging, os, signal, sys
 import numpy as np, torch
 sys.path.insert(0, {src!r})
-from mlptheory.runs import train_to_file
+from mlptheory.experiment import train_to_file
 from mlptheory.seeding import derive_seed
 from mlptheory.spec import NetworkSpec
 from mlptheory.train_config import TrainConfig
@@ -307,7 +307,7 @@ def test_lr_cap_trains_each_member_at_min_of_lr_and_its_critical_fraction(tmp_pa
     uncapped = train_to_file(spec, [1, 2], x, y, TrainConfig(**base), tmp_path / "plain.h5",
                              member_inits=inits)
     run = read_run(tmp_path / "capped.h5")
-    model = run.model(0)
+    model = ensemble_at(run, 0)
     xt = torch.as_tensor(x)
     for e in range(2):
         member = model.member(e)

@@ -73,3 +73,19 @@ def test_no_import_cycle_in_the_library():
     assert len(graph) > 40 and graph["mlptheory.runs"]  # the parse found the imports
     cycles = sorted(m for m in graph if reaches(m, m))
     assert not cycles, f"modules on an import cycle: {cycles}"
+
+
+def test_the_run_file_format_imports_no_training_or_model_module():
+    """mlptheory.runs is the run-file format only: the execution policy (seeds, member inits,
+    the lr cap, resume, snapshots) is mlptheory.experiment's, so runs imports neither the
+    training loop nor the models, at module level or inside a function."""
+    import ast
+
+    tree = ast.parse((SRC / "mlptheory" / "runs.py").read_text())
+    imported = {node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
+    assert not imported & {"models", "training", "experiment", "optimizers", "kernels",
+                           "mlptheory.models", "mlptheory.training", "mlptheory.experiment"}
+    assert len((SRC / "mlptheory" / "runs.py").read_text().splitlines()) < 300

@@ -21,6 +21,7 @@ import torch
 from .datasets import INPUT_SCALINGS
 from .errors import BadInput, DamagedFile, rebuild_command
 from .files import read_h5
+from .run_request import DataRequest
 
 
 def read_split(path: str | Path, split: str = "train") -> tuple[np.ndarray, np.ndarray, list]:
@@ -128,3 +129,31 @@ def signed_targets(labels: torch.Tensor, dtype=torch.float64) -> torch.Tensor:
     if labels.numel() and int(labels.max()) > 1:
         raise BadInput("signed_targets needs labels in {0, 1}; pass two classes to load()")
     return (1.0 - 2.0 * labels.to(dtype)).unsqueeze(1)
+
+
+def training_data(dataset_path, data: DataRequest | dict, dtype=torch.float64):
+    """Inputs and targets of a request's ``data`` block."""
+    if not isinstance(data, DataRequest):
+        data = DataRequest.from_dict(data)
+    x, labels = load(dataset_path, data.value("split"), classes=data.classes, n=data.n,
+                     seed=data.value("seed"), unit_norm=data.value("unit_norm"),
+                     scaling=data.value("scaling"), dtype=dtype)
+    targets = data.value("targets")
+    if targets == "labels":
+        return x, labels
+    if targets == "reconstruction":
+        return x, x.clone()
+    if targets == "signed":
+        return x, signed_targets(labels, dtype=dtype)
+    return x, one_hot(labels, data.n_classes, dtype=dtype)
+
+
+def class_of_targets(y: torch.Tensor, targets: str) -> torch.Tensor:
+    """The class index of each example from its targets (``signed``: +1 is the first class)."""
+    if targets == "signed":
+        return (y[:, 0] < 0).long()
+    if targets == "one_hot":
+        return y.argmax(dim=1)
+    if targets == "labels":
+        return y.long()
+    raise BadInput(f"measure.interpolation needs class targets, not {targets!r}")

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from .errors import DamagedFile, MissingData
+from .files import set_aside
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +60,6 @@ def missing_files_message(raw_dir: Path, md5s: Mapping[str, str], reasons: Itera
         "or point the config key data.raw_dir at a directory that holds <dataset>/<file>."
     )
     return "\n".join(lines)
-
-
-def set_aside(path: Path, reason: str) -> Path | None:
-    """Rename a bad file to ``<name>.<reason>`` (never delete it); None if that is impossible."""
-    target = path.with_name(f"{path.name}.{reason}")
-    n = 1
-    while target.exists():
-        target = path.with_name(f"{path.name}.{reason}.{n}")
-        n += 1
-    try:
-        os.replace(path, target)
-    except OSError as err:
-        log.warning("could not move %s aside (%s); it stays where it is", path, err)
-        return None
-    return target
 
 
 def _download_once(url: str, part: Path, timeout: float) -> None:

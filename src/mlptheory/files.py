@@ -14,12 +14,15 @@ from __future__ import annotations
 import errno
 import glob
 import io
+import logging
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import DamagedFile, MissingData, UserError, WriteFailed, rebuild_command
+
+log = logging.getLogger(__name__)
 
 # create_dataset keywords: HDF5's own per-chunk checksum (checked by HDF5 on every read)
 CHECKSUM = {"fletcher32": True}
@@ -127,3 +130,18 @@ def checksummed(data) -> dict:
     if a.ndim == 0 or a.size == 0 or a.dtype.kind in "OUS":
         return {}
     return dict(CHECKSUM)
+
+
+def set_aside(path: Path, reason: str) -> Path | None:
+    """Rename a bad file to ``<name>.<reason>`` (never delete it); None if that is impossible."""
+    target = path.with_name(f"{path.name}.{reason}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.{reason}.{n}")
+        n += 1
+    try:
+        os.replace(path, target)
+    except OSError as err:
+        log.warning("could not move %s aside (%s); it stays where it is", path, err)
+        return None
+    return target

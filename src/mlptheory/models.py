@@ -263,6 +263,18 @@ class EnsembleMLP(_AffineStack):
         return cls(spec, params=clone(params))
 
 
+def ensemble_at(run, step: int | None = None, device=None, dtype: str | None = None
+                ) -> EnsembleMLP:
+    """The ensemble of a run file (:class:`mlptheory.runs.Run`) at checkpoint ``step``
+    (default: the end), in the run's dtype or ``dtype``."""
+    spec = run.spec if dtype is None else run.spec.replace(dtype=dtype)
+    kind = torch_dtype(spec.dtype)
+    params = [(torch.as_tensor(w, device=device, dtype=kind),
+               None if b is None else torch.as_tensor(b, device=device, dtype=kind))
+              for w, b in run.params(step)]
+    return EnsembleMLP(spec, params=params)
+
+
 def convert_parameterization(
     params: Params, spec: NetworkSpec, to: str
 ) -> tuple[Params, NetworkSpec]:

@@ -39,7 +39,7 @@ class TrainConfig:
     ``eta_critical = 2S / (lambda_min + lambda_max)`` of the *analytic* NTK of the spec (in the
     ntk parameterization) on the training inputs; a standard-parameterized spec divides it by
     its hidden width (lee2019 App. F: ``eta_std = eta_ntk / M``). The training entry point
-    resolves it into absolute rates (:func:`mlptheory.runs.analytic_eta_critical`) and stores
+    resolves it into absolute rates (:func:`mlptheory.experiment.analytic_eta_critical`) and stores
     ``lr_critical`` in the run file.
     """
 

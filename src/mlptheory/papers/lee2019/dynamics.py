@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ...experiment import tracked_indices, training_data
+from ...data import training_data
+from ...experiment import tracked_indices
 from ...kernels import empirical_ntk, nngp_ntk
 from ...linearize import output_jacobian
 from ...models import EnsembleMLP

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...experiment import training_data
+from ...data import training_data
 from ...kernels import empirical_ntk
 from ...models import EnsembleMLP
 from ...predict import gradient_descent_mse

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...experiment import training_data
+from ...data import training_data
 from ...runs import read_run
 
 

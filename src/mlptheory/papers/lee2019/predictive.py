@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ...experiment import class_of_targets, interpolation_inputs, training_data
+from ...data import class_of_targets, training_data
+from ...experiment import interpolation_inputs
 from ...kernels import nngp_ntk
 from ...predict import (
     eta_critical,

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ...experiment import training_data
+from ...data import training_data
 from ...kernels import chi1, gd_critical_lr, phase
+from ...models import ensemble_at
 from ...plotting import draw_phase_heatmap, fmt, phase_heatmap_grid, readable_log_colorbar
 from ...runs import read_run
 
@@ -52,7 +53,7 @@ def ntk_change_rows(run_path, dataset_path) -> list[dict]:
     run = read_run(run_path)
     x, y = training_data(dataset_path, run.data, dtype=torch.float64)
     baseline = baseline_loss(y)
-    lr_crit = critical_lr(run.model(0), x.to(torch.float64 if run.spec.dtype == "float64"
+    lr_crit = critical_lr(ensemble_at(run, 0), x.to(torch.float64 if run.spec.dtype == "float64"
                                               else torch.float32))
     member_lr = run.train.member_lr or (run.train.lr,) * len(run.seeds)
     theta0 = run.checkpoint(0)["ntk"]

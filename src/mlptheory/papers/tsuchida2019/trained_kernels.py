@@ -20,6 +20,7 @@ import torch
 from ...data import load
 from ...kernels import arccos_kernel
 from ...kernels.tsuchida import en_squared, normalized_kernel, procedure1
+from ...models import ensemble_at
 from ...runs import read_run
 from ...seeding import derive_seed
 from .plan import SWEPT
@@ -171,7 +172,7 @@ def reconstruction_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
     x, _ = load(inputs["dataset"], "test", n=int(params["images"]),
                 seed=derive_seed(int(params["seed"]), "tsuchida_reconstructions"))
     with torch.no_grad():  # every member at once, in float64
-        recon = run.model(dtype="float64")(x.to(torch.float64)).numpy()  # [E, n, d]
+        recon = ensemble_at(run, dtype="float64")(x.to(torch.float64)).numpy()  # [E, n, d]
     x = x.numpy()
     frames = []
     for e, setting in enumerate(member_settings(run)):
