@@ -30,6 +30,9 @@ from mlptheory.checks import (
 from mlptheory.checks import config_sources as mlptheory_config_sources
 from mlptheory.papers import PAPER, PAPERS
 from mlptheory.papers import claim_sources as mlptheory_claim_sources
+from mlptheory.registry import DATASET, RUN, TABLE, TARGET
+from mlptheory.registry import dataset_file as mlptheory_dataset_file
+from mlptheory.registry import run_file as mlptheory_run_file
 from mlptheory.reference import reference_dirs as mlptheory_reference_dirs
 from mlptheory.datasets import DATASETS as DATASET_INFO
 from mlptheory.errors import BadInput
@@ -96,7 +99,7 @@ wildcard_constraints:
 
 def dataset_file(paper):
     """The prepared HDF5 dataset a paper's experiments read."""
-    return f"results/data/{config[paper]['dataset']}.h5"
+    return mlptheory_dataset_file(config[paper]["dataset"])
 
 
 # rules/papers.smk registers each paper's file targets here (register_plan)
@@ -123,7 +126,7 @@ def register_run(paper, run, request):
     previous = TRAINING_RUNS.setdefault((paper, run), request)
     if previous != request:
         raise ValueError(f"run {paper}/{run} registered twice with different requests")
-    return f"results/runs/{paper}/{run}.h5"
+    return mlptheory_run_file(paper, run)
 
 
 def run_request(wildcards):
@@ -176,7 +179,7 @@ def figures_output(paper):
     `snakemake --report` with the caption block of {figure} in report/captions/<paper>.rst.
     """
     return report(
-        f"results/{paper}/{{figure}}.pdf",
+        TARGET.format(paper=paper, name="{figure}", ext="pdf"),
         caption=str(Path(workflow.basedir) / "report" / "captions" / f"{paper}.rst"),
         category=paper,
         labels={"paper": paper, "figure": "{figure}"},

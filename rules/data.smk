@@ -31,7 +31,7 @@ rule prepare_dataset:
     input:
         "results/data/{dataset}.sources.json",
     output:
-        "results/data/{dataset}.h5",
+        DATASET,
     log:
         "results/logs/data/prepare_{dataset}.log",
     benchmark:

@@ -26,7 +26,7 @@ for _paper, _registry in REGISTRIES.items():
         input:
             unpack(table_inputs(_registry)),
         output:
-            f"results/{_paper}/tables/{{table}}.csv",
+            TABLE.format(paper=_paper, table="{table}"),
         log:
             f"results/logs/{_paper}/tables/{{table}}.log",
         benchmark:
@@ -52,7 +52,7 @@ for _paper, _registry in REGISTRIES.items():
             figure_tables(_registry),
         output:
             pdf=figures_output(_paper),
-            csv=f"results/{_paper}/{{figure}}.csv",
+            csv=TARGET.format(paper=_paper, name="{figure}", ext="csv"),
         log:
             f"results/logs/{_paper}/{{figure}}.log",
         benchmark:
@@ -82,12 +82,12 @@ for _paper, _registry in REGISTRIES.items():
                 paper_table_tables(_registry),
             output:
                 csv=report(
-                    f"results/{_paper}/{{name}}.csv",
+                    TARGET.format(paper=_paper, name="{name}", ext="csv"),
                     caption=f"../report/captions/{_paper}_tables.rst",
                     category=_paper,
                     labels={"paper": _paper, "figure": "{name}"},
                 ),
-                md=f"results/{_paper}/{{name}}.md",
+                md=TARGET.format(paper=_paper, name="{name}", ext="md"),
             log:
                 f"results/logs/{_paper}/{{name}}.log",
             benchmark:

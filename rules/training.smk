@@ -4,9 +4,9 @@
 
 rule train_run:
     input:
-        dataset=lambda wc: f"results/data/{run_request(wc)['data']['dataset']}.h5",
+        dataset=lambda wc: mlptheory_dataset_file(run_request(wc)["data"]["dataset"]),
     output:
-        "results/runs/{paper}/{run}.h5",
+        RUN,
     log:
         "results/logs/runs/{paper}/{run}.log",
     benchmark:

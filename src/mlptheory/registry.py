@@ -32,14 +32,28 @@ def _check_name(kind: str, name: str) -> None:
         raise ValueError(f"{kind} name {name!r} may only hold letters, digits and _ . + -")
 
 
+# Where the workflow's files live, relative to a scale's work directory: the one place these
+# path templates are written. The rules fill in their wildcards (``TABLE.format(paper=p,
+# table="{table}")``), the plans and the cost model call the functions below.
+DATASET = "results/data/{dataset}.h5"         # a prepared dataset (rules/data.smk)
+RUN = "results/runs/{paper}/{run}.h5"         # a training run's file (rules/training.smk)
+TABLE = "results/{paper}/tables/{table}.csv"  # a registered table (rules/papers.smk)
+TARGET = "results/{paper}/{name}.{ext}"       # a figure (pdf, csv) or table of the paper (csv, md)
+
+
 def dataset_file(dataset: str) -> str:
-    """The prepared HDF5 dataset ``results/data/<dataset>.h5`` (rules/data.smk)."""
-    return f"results/data/{dataset}.h5"
+    """The prepared HDF5 dataset ``results/data/<dataset>.h5``."""
+    return DATASET.format(dataset=dataset)
 
 
 def run_file(paper: str, run: str) -> str:
-    """The run file ``results/runs/<paper>/<run>.h5`` of a training run (rules/training.smk)."""
-    return f"results/runs/{paper}/{run}.h5"
+    """The run file ``results/runs/<paper>/<run>.h5`` of a training run."""
+    return RUN.format(paper=paper, run=run)
+
+
+def target_file(paper: str, name: str, ext: str) -> str:
+    """The file ``results/<paper>/<name>.<ext>`` of a figure or a table of the paper."""
+    return TARGET.format(paper=paper, name=name, ext=ext)
 
 
 def resolve(path: str) -> Callable:
@@ -122,16 +136,16 @@ class Registry:
 
     # ----- what Snakemake needs ---------------------------------------------------------------
     def table_path(self, name: str) -> str:
-        return f"results/{self.paper}/tables/{name}.csv"
+        return TABLE.format(paper=self.paper, table=name)
 
     def table_paths(self, names) -> list[str]:
         return [self.table_path(n) for n in names]
 
     def targets(self) -> list[str]:
         """Every file target of the paper: figures (pdf, csv) and paper tables (csv, md)."""
-        out = [f"results/{self.paper}/{name}.{ext}" for name in self.figures
+        out = [target_file(self.paper, name, ext) for name in self.figures
                for ext in ("pdf", "csv")]
-        out += [f"results/{self.paper}/{name}.{ext}" for name in self.paper_tables
+        out += [target_file(self.paper, name, ext) for name in self.paper_tables
                 for ext in ("csv", "md")]
         return out
 

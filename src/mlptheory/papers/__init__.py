@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..claims import Claim
-from ..registry import Plan
+from ..registry import Plan, target_file
 from .lee2019 import claims as lee2019_claims
 from .lee2019 import plan as lee2019_plan
 from .seleznova2021 import claims as seleznova2021_claims
@@ -81,8 +81,8 @@ def claim_sources(built: Mapping[str, list[str]]) -> dict[str, dict[str, str]]:
     sources = {}
     for name, files in built.items():
         files = set(files)
-        sources[name] = {t: f"results/{name}/{t}.csv" for t in paper(name).claim_targets()
-                         if f"results/{name}/{t}.csv" in files}
+        sources[name] = {t: target_file(name, t, "csv") for t in paper(name).claim_targets()
+                         if target_file(name, t, "csv") in files}
     return sources
 
 
