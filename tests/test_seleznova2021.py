@@ -142,17 +142,18 @@ def test_smoke_workflow_shows_the_papers_findings(smoke_workflow):
     assert deepest["chaotic"] > deepest["ordered"]
 
 
-def test_critical_lr_from_the_explicit_jacobian():
+def test_gd_critical_lr_from_the_explicit_jacobian():
     """2S / lambda_max of J J^T, J the Jacobian of all outputs on all inputs w.r.t. all
     parameters (materialized by autograd), for every member of a small ensemble."""
     from torch.func import functional_call, jacrev
 
+    from mlptheory.kernels import gd_critical_lr
     from mlptheory.models import EnsembleMLP
 
     spec = NetworkSpec(5, (7, 6), 3, activation="tanh", sw2=2.0, sb2=0.5)
     model = EnsembleMLP(spec, seeds=[1, 2])
     x = torch.as_tensor(np.random.default_rng(0).random((4, 5)))
-    got = ntk_change.critical_lr(model, x)
+    got = gd_critical_lr(model, x).numpy()
     for e in range(2):
         member = model.member(e)
         params = {k: v.detach() for k, v in member.named_parameters()}

@@ -40,11 +40,6 @@ def baseline_loss(y) -> float:
     return float(0.5 * ((y - y.mean(0)) ** 2).sum() / len(y))
 
 
-def critical_lr(model, x) -> np.ndarray:
-    """``2 S / lambda_max(Theta_0)`` per member (:func:`mlptheory.kernels.gd_critical_lr`)."""
-    return gd_critical_lr(model, x).reshape(-1).numpy()
-
-
 def ntk_change_rows(run_path, dataset_path) -> list[dict]:
     """One row per member of an NTK-change run file: the change of the stored NTK (the trace
     over the outputs) at each checkpoint step the run was asked for (``rel_change_<step>``, NaN
@@ -53,8 +48,8 @@ def ntk_change_rows(run_path, dataset_path) -> list[dict]:
     run = read_run(run_path)
     x, y = training_data(dataset_path, run.data, dtype=torch.float64)
     baseline = baseline_loss(y)
-    lr_crit = critical_lr(ensemble_at(run, 0), x.to(torch.float64 if run.spec.dtype == "float64"
-                                              else torch.float32))
+    dtype = torch.float64 if run.spec.dtype == "float64" else torch.float32
+    lr_crit = gd_critical_lr(ensemble_at(run, 0), x.to(dtype)).reshape(-1).numpy()
     member_lr = run.train.member_lr or (run.train.lr,) * len(run.seeds)
     theta0 = run.checkpoint(0)["ntk"]
     final = int(run.checkpoint_steps[-1])
