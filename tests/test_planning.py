@@ -136,6 +136,25 @@ def test_changing_one_key_reruns_only_its_table_and_figure(smoke_workflow):
     assert "results/seleznova2021/thm53_output_variance.pdf" in result.stdout
 
 
+@pytest.mark.parametrize("overlays", [(), ("configs/quick.yaml",)], ids=["paper", "quick"])
+def test_cost_counts_the_jobs_snakemake_plans(workflow_dir, overlays):
+    """`mlptheory cost` counts, rule by rule, exactly the jobs `snakemake -n` plans for the same
+    configuration (paper and quick scale; only the bookkeeping rules `cost` and `all` are not
+    costed)."""
+    from collections import Counter
+
+    from conftest import merged_config
+
+    from mlptheory.cost import plan_jobs
+
+    files = [a for path in overlays for a in ("--configfile", path)]
+    dry = run_snakemake(workflow_dir, "-n", "--cores", "2", *files)
+    assert dry.returncode == 0, dry.stdout[-3000:]
+    want = {rule: n for rule, n in planned_jobs(dry.stdout).items() if rule not in ("all", "cost")}
+    jobs, _ = plan_jobs(merged_config(REPO, *overlays))
+    assert dict(Counter(job.rule for job in jobs.values())) == want
+
+
 @pytest.mark.parametrize("scale", ["paper", "laptop", "quick"])
 def test_every_registered_function_path_imports_and_exists(scale):
     """Each table's compute and cost term, figure's draw and paper table's render named
