@@ -1,5 +1,5 @@
 """`snakemake --report` on the smoke DAG: one self-contained HTML file (no network needed to
-open it) holding the workflow description and every figure declared with `figure(...)`, with its
+open it) holding the workflow description and every figure marked for the report, with its
 caption rendered from the run's configuration."""
 
 import base64
@@ -11,14 +11,20 @@ import yaml
 from conftest import copy_mnist, needs_mnist, run_snakemake
 
 SMOKE = ["--configfile", "configs/quick.yaml", "smoke.yaml"]
-# A figure rule as the paper rules declare theirs (rules/common.smk: figure()).
+# One more figure for the report, marked as the paper rules mark theirs (rules/common.smk:
+# figures_output), with its own caption file.
 PROBE = """
 include: "Snakefile"
 
 
 rule probe_figure:
     output:
-        figure("tsuchida2019", "probe_figure", "svg"),
+        report(
+            "results/tsuchida2019/probe_figure.svg",
+            caption="report/captions/tsuchida2019/probe_figure.rst",
+            category="tsuchida2019",
+            labels={"paper": "tsuchida2019", "figure": "probe_figure"},
+        ),
     log:
         "results/logs/probe_figure.log",
     shell:
@@ -47,13 +53,12 @@ class ExternalResources(HTMLParser):
                 self.external.append((tag, name, value))
 
 
-def write_probe(wd, caption=True):
+def write_probe(wd):
     (wd / "probe.smk").write_text(PROBE)
     (wd / "probe.svg").write_text(SVG)
-    if caption:
-        path = wd / "report" / "captions" / "tsuchida2019" / "probe_figure.rst"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(CAPTION)
+    path = wd / "report" / "captions" / "tsuchida2019" / "probe_figure.rst"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(CAPTION)
 
 
 @needs_mnist
@@ -109,11 +114,18 @@ def test_report_is_self_contained_and_shows_every_figure(workflow_dir):
 
 
 def test_figure_without_caption_stops_naming_the_file(workflow_dir):
-    write_probe(workflow_dir, caption=False)
-    result = run_snakemake(workflow_dir, "-s", "probe.smk", "-n", "--cores", "1",
-                           "results/tsuchida2019/probe_figure.svg", *SMOKE)
+    """A registered figure whose caption block is missing stops the workflow at parse time,
+    naming the figure and the caption file (every figure in the report states its settings)."""
+    captions = workflow_dir / "report" / "captions" / "seleznova2021.rst"
+    text = captions.read_text()
+    assert 'figure == "fig1_ntk_variance_relu"' in text
+    captions.write_text(text.replace('figure == "fig1_ntk_variance_relu"',
+                                     'figure == "fig1_ntk_variance_renamed"'))
+    result = run_snakemake(workflow_dir, "-n", "--cores", "1",
+                           "results/seleznova2021/fig2_ntk_variance_vs_depth.pdf", *SMOKE)
     assert result.returncode != 0
-    assert "report/captions/tsuchida2019/probe_figure.rst is missing" in result.stdout
+    assert "fig1_ntk_variance_relu" in result.stdout
+    assert "have no caption block in" in result.stdout and str(captions) in result.stdout
 
 
 def test_slurm_profile_parses(workflow_dir):
