@@ -110,6 +110,6 @@ for _paper, _registry in REGISTRIES.items():
     # `snakemake <paper>`: every target of one paper
     rule:
         name:
-            _paper
+            f"{_paper}"
         input:
             paper_targets(_paper),

@@ -104,7 +104,8 @@ def rule_body(rule: str) -> str:
     for pattern, body in rules:
         if pattern == re.escape(rule):
             return body
-    for pattern, body in rules:
+    # the most specific loop pattern first (<paper>_paper_table before <paper>_table)
+    for pattern, body in sorted(rules, key=lambda r: -len(r[0].replace(".+", ""))):
         if re.fullmatch(pattern, rule):
             return body
     raise AssertionError(f"rule {rule} is declared nowhere in Snakefile or rules/")
