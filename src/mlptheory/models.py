@@ -16,7 +16,7 @@ import torch
 from scipy.special import gammaln
 
 from . import activations
-from .params import clone, member, stack
+from .params import as_torch, clone, member, stack
 from .spec import NetworkSpec
 
 Params = list[tuple[torch.Tensor, torch.Tensor | None]]
@@ -63,14 +63,7 @@ def init_params_numpy(spec: NetworkSpec, seed: int) -> list[tuple[np.ndarray, np
 
 def init_params(spec: NetworkSpec, seed: int, device=None) -> Params:
     """Initial ``(W, b)`` pairs as torch tensors in ``spec.dtype``."""
-    dtype = torch_dtype(spec.dtype)
-    return [
-        (
-            torch.as_tensor(w, dtype=dtype, device=device),
-            None if b is None else torch.as_tensor(b, dtype=dtype, device=device),
-        )
-        for w, b in init_params_numpy(spec, seed)
-    ]
+    return as_torch(init_params_numpy(spec, seed), torch_dtype(spec.dtype), device)
 
 
 def spec_from_params(params, **spec_kwargs) -> NetworkSpec:
@@ -268,11 +261,7 @@ def ensemble_at(run, step: int | None = None, device=None, dtype: str | None = N
     """The ensemble of a run file (:class:`mlptheory.runs.Run`) at checkpoint ``step``
     (default: the end), in the run's dtype or ``dtype``."""
     spec = run.spec if dtype is None else run.spec.replace(dtype=dtype)
-    kind = torch_dtype(spec.dtype)
-    params = [(torch.as_tensor(w, device=device, dtype=kind),
-               None if b is None else torch.as_tensor(b, device=device, dtype=kind))
-              for w, b in run.params(step)]
-    return EnsembleMLP(spec, params=params)
+    return EnsembleMLP(spec, params=as_torch(run.params(step), torch_dtype(spec.dtype), device))
 
 
 def convert_parameterization(

@@ -109,17 +109,23 @@ def as_numpy(params) -> list:
     return out
 
 
+def as_torch(params, dtype=None, device=None) -> list:
+    """The ``(W, b)`` pairs as torch tensors (in ``dtype`` on ``device`` where given, else as
+    they are); the inverse of :func:`as_numpy`."""
+    import torch
+
+    def to_torch(a):
+        return None if a is None else torch.as_tensor(a, dtype=dtype, device=device)
+
+    return [(to_torch(w), to_torch(b)) for w, b in params]
+
+
 def like(reference, params) -> list:
     """numpy ``params`` as torch tensors on ``reference``'s device if it holds torch tensors."""
     w0 = reference[0][0]
     if not _is_torch(w0):
         return params
-    import torch
-
-    def to_torch(a):
-        return None if a is None else torch.as_tensor(a, device=w0.device)
-
-    return [(to_torch(w), to_torch(b)) for w, b in params]
+    return as_torch(params, device=w0.device)
 
 
 def permute(params, perms: Sequence[np.ndarray]) -> list:
