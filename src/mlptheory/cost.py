@@ -44,7 +44,7 @@ from pathlib import Path
 from .checks import load_config
 from .datasets import dataset_info
 from .papers import PAPER, PAPERS
-from .registry import Plan, resolve, run_file
+from .registry import Plan, dataset_file, resolve, run_file
 from .run_request import DataRequest, RunRequest
 from .spec import NetworkSpec
 from .train_config import checkpoint_schedule
@@ -277,7 +277,7 @@ def plan_jobs(config: dict, papers: Iterable[str] = PAPERS, threads: int | None 
                 for path in [paths] if isinstance(paths, str) else paths:
                     if path in run_ids:
                         after.append(run_ids[path])
-                    elif path.startswith("results/data/"):
+                    elif path == dataset_file(Path(path).stem):
                         after.append(data_jobs(Path(path).stem))
             table_ids[name] = add(Job(f"{paper}_table", name,
                                       table_work(paper, table, runs, config), tuple(after)))
