@@ -28,6 +28,7 @@ HOST=$(hostname -s)
 CPUS=${SLURM_LOCAL_CPUS:-$(nproc)}   # more than nproc oversubscribes (short jobs wait on I/O)
 MEM=$(( $(awk '/MemTotal/{print int($2/1024)}' /proc/meminfo) - 1024 ))
 
+CONF_MARK="# written by tests/slurm/slurm_local.sh start"
 running() { [[ -f "$STATE/$1.pid" ]] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
 stop_pid() { # stop a daemon we started, by the PID file we wrote; wait until it is gone
   local f="$STATE/$1.pid" pid
@@ -43,6 +44,10 @@ stop_pid() { # stop a daemon we started, by the PID file we wrote; wait until it
 case $ACTION in
   stop)
     for d in slurmd slurmctld slurmdbd mariadbd munged; do stop_pid $d; done
+    # With its controller gone, the configuration written by `start` would make every Slurm
+    # client wait ~9 s for it (scontrol; the Slurm executor plugin runs `scontrol show config`
+    # whenever snakemake starts): it goes beside the daemons' logs.
+    if grep -qs "^$CONF_MARK" /etc/slurm/slurm.conf; then mv /etc/slurm/slurm.conf "$STATE/"; fi
     exit 0 ;;
   status)
     for d in munged mariadbd slurmdbd slurmctld slurmd; do
@@ -108,6 +113,7 @@ else
 fi
 
 cat > /etc/slurm/slurm.conf <<CONF
+$CONF_MARK (moved away again by its stop)
 ClusterName=local
 SlurmctldHost=$HOST(127.0.0.1)
 SlurmUser=slurm
