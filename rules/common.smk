@@ -24,6 +24,7 @@ from mlptheory.checks import (
     reject_nan,
     requested_targets,
     resume_command,
+    snakemake_argv,
     unknown_target_message,
     validate_config,
 )
@@ -66,7 +67,7 @@ except BadInput as err:
 # default target asks only for the files already built (built_only), so a partial build never
 # fails with "marked for report but does not exist". The report's first lines name the
 # configuration files; only the report reads config["report_run"].
-_COMMAND_LINE = command_line(sys.argv[1:])
+_COMMAND_LINE = command_line(snakemake_argv())
 REPORT_ONLY = bool(
     _COMMAND_LINE is not None
     and getattr(_COMMAND_LINE, "report", None)
@@ -212,7 +213,7 @@ def check_requested_targets(rules):
     names = {rule.name for rule in rules}
     unknown = [
         t
-        for t in requested_targets(sys.argv[1:])
+        for t in requested_targets(snakemake_argv())
         if t not in names
         and not os.path.exists(t)
         and not any(rule.is_producer(t) for rule in rules)

@@ -1,7 +1,7 @@
 # What this run cost: wall time and peak memory per target from every job's benchmark file
 # (results/benchmarks/<rule>/...tsv), beside the estimate of `mlptheory cost`; the report's
 # "Cost" section. Before the first job, the estimate of what is about to run (onstart).
-from mlptheory.cost import print_start_summary
+from mlptheory.cost.report import print_start_summary
 
 
 onstart:
@@ -11,7 +11,7 @@ onstart:
     # first job; a cluster executor never does
     print_start_summary(
         config,
-        workflow.dag.needrun_jobs(),
+        workflow.dag,
         workflow.resource_settings.cores or workflow.resource_settings.nodes or 1,
         cluster=not workflow.executor_plugin.common_settings.local_exec,
     )

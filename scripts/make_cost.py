@@ -1,15 +1,21 @@
 """results/cost.csv and .rst: wall time and peak memory per target of this run (the jobs'
-benchmark files, results/benchmarks/), beside the cost model's estimate (mlptheory.cost)."""
+benchmark files, results/benchmarks/), beside the cost model's estimate (mlptheory.cost). The
+jobs and their benchmark files are Snakemake's own: its DAG of this configuration, built again
+in dry-run mode."""
+
+from pathlib import Path
 
 import pandas as pd
 
-from mlptheory.cost import cost_rst, measured_rows
+from mlptheory.cost.dag import workflow_jobs
+from mlptheory.cost.report import cost_rst, measured_rows
 from mlptheory.figures import write_csv, write_text
 from mlptheory.scripting import run_rule
 
 
 def main(smk, log):
-    rows = measured_rows(smk.config, root=".")
+    jobs, _ = workflow_jobs(config=smk.config, snakefile=Path(smk.scriptdir).parent / "Snakefile")
+    rows = measured_rows(jobs)
     for r in rows:
         log.info("%s: %d of %d job(s) measured, %.1f s, peak %.0f MB (estimated %.1f s)",
                  r["target"], r["measured_jobs"], r["jobs"], r["wall_s"], r["peak_mem_mb"],

@@ -34,7 +34,7 @@ def test_planning_modules_import_no_heavy_library():
             + "".join(f"import {m}\n" for m in PLAN_MODULES)
             + "import mlptheory.registry\n"
             # the cost model runs before the first job (Snakemake's onstart) and in the CLI
-            + "import mlptheory.cost\n"
+            + "import mlptheory.cost.report, mlptheory.cost.dag, mlptheory.cost.model\n"
             + "".join(f"import {m.replace('.plan', '.work')}\n" for m in PLAN_MODULES)
             # the claim lists are read at parse time (rules/common.smk: claim_sources)
             + "import mlptheory.claims\n"
@@ -102,12 +102,16 @@ def test_misspelt_target_is_rejected_by_snakemake(workflow_dir):
     ok = run_snakemake(workflow_dir, "-n", "--cores", "1",
                        "results/seleznova2021/fig1_ntk_variance_relu.pdf", *SMOKE_CONFIG)
     assert ok.returncode == 0, ok.stdout[-3000:]
-    for target in ("results/seleznova2021/fig1_ntk_variance_reluu.pdf",
+    bad_targets = ("results/seleznova2021/fig1_ntk_variance_reluu.pdf",
                    "results/seleznova2021/tables/kappa_typo.csv",
-                   "results/sorensen2020/table1_distance.md"):
-        bad = run_snakemake(workflow_dir, "-n", "--cores", "1", target, *SMOKE_CONFIG)
-        assert bad.returncode != 0
+                   "results/sorensen2020/table1_distance.md")
+    bad = run_snakemake(workflow_dir, "-n", "--cores", "1",
+                        "results/seleznova2021/fig1_ntk_variance_relu.pdf", *bad_targets,
+                        *SMOKE_CONFIG)
+    assert bad.returncode != 0
+    for target in bad_targets:  # one line each, the good target not among them
         assert f"unknown target {target}: no rule builds it" in bad.stdout, bad.stdout[-3000:]
+    assert bad.stdout.count("unknown target") == len(bad_targets), bad.stdout[-3000:]
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -137,22 +141,40 @@ def test_changing_one_key_reruns_only_its_table_and_figure(smoke_workflow):
 
 
 @pytest.mark.parametrize("overlays", [(), ("configs/quick.yaml",)], ids=["paper", "quick"])
-def test_cost_counts_the_jobs_snakemake_plans(workflow_dir, overlays):
+def test_cost_counts_the_jobs_snakemake_plans(workflow_dir, overlays, capsys, monkeypatch):
     """`mlptheory cost` counts, rule by rule, exactly the jobs `snakemake -n` plans for the same
-    configuration (paper and quick scale; only the bookkeeping rules `cost` and `all` are not
-    costed)."""
+    configuration and targets (paper and quick scale; everything, and one figure), and gives
+    every job its registered work: a training run its FLOPs, a table its cost term."""
     from collections import Counter
 
-    from conftest import merged_config
-
-    from mlptheory.cost import plan_jobs
+    from mlptheory.cli import main
+    from mlptheory.cost.dag import workflow_jobs
+    from mlptheory.papers import rule_of
 
     files = [a for path in overlays for a in ("--configfile", path)]
-    dry = run_snakemake(workflow_dir, "-n", "--cores", "2", *files)
-    assert dry.returncode == 0, dry.stdout[-3000:]
-    want = {rule: n for rule, n in planned_jobs(dry.stdout).items() if rule not in ("all", "cost")}
-    jobs, _ = plan_jobs(merged_config(REPO, *overlays))
-    assert dict(Counter(job.rule for job in jobs.values())) == want
+    figure = "results/seleznova2021/fig3_ntk_change_tanh.pdf"
+    every = {}
+    for targets in ([], [figure]):
+        dry = run_snakemake(workflow_dir, "-n", "--cores", "2", *targets, *files)
+        assert dry.returncode == 0, dry.stdout[-3000:]
+        want = planned_jobs(dry.stdout)
+        every = every or want
+        jobs, _ = workflow_jobs([workflow_dir / p for p in overlays], targets=targets,
+                                snakefile=workflow_dir / "Snakefile")
+        assert dict(Counter(job.rule for job in jobs.values())) == want
+        for job in jobs.values():
+            kind = rule_of(job.rule)
+            if job.rule == "train_run":
+                assert job.work.flops > 0 and job.work.steps > 0, job
+            elif kind and kind[1] == "table":  # its registered cost term
+                assert job.work.flops + job.work.ops > 0, job
+            elif kind:  # a figure or a table of the paper
+                assert job.work.plots == 1, job
+    monkeypatch.chdir(workflow_dir)
+    main(["cost", "--papers-only", *files])
+    total = next(line for line in capsys.readouterr().out.splitlines()
+                 if line.startswith("total"))
+    assert int(total.split()[1]) == sum(every.values())
 
 
 @pytest.mark.parametrize("scale", ["paper", "laptop", "quick"])

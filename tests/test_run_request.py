@@ -120,7 +120,7 @@ def test_a_training_job_parses_its_request_once(tmp_path, monkeypatch):
     from conftest import OVERLAYS, REPO, merged_config
 
     from mlptheory.archives import write_dataset_h5
-    from mlptheory.cost import run_work
+    from mlptheory.cost.model import run_work
     from mlptheory.papers import PAPER
 
     calls = []

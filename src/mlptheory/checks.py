@@ -180,6 +180,16 @@ def command_line(argv: Sequence[str]):
     return args
 
 
+def snakemake_argv() -> list[str]:
+    """This process's command-line arguments if it is the ``snakemake`` command (``snakemake``
+    or ``python -m snakemake``), else none: ``mlptheory cost`` or a test that builds the DAG
+    through Snakemake's API has arguments of its own, not targets."""
+    import sys
+
+    program = Path(sys.argv[0])
+    return sys.argv[1:] if "snakemake" in (program.name, program.parent.name) else []
+
+
 def requested_targets(argv: Sequence[str]) -> list[str]:
     """The positional targets of a ``snakemake`` command line (empty where it cannot tell)."""
     args = command_line(argv)

@@ -31,7 +31,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="mlptheory", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _bench(sub)
-    from . import cost
+    from .cost import report as cost
     from .dev import faults  # torch-free at import (faults: standard library only)
 
     _command(sub, "cost", cost, "estimated work, CPU and GPU time of every target before "

@@ -9,8 +9,8 @@ named by ``"module:function"`` and imported only inside the job that runs them.
 * :class:`Table`: ``results/<paper>/tables/<name>.csv``, computed by ``compute(params, inputs,
   log)`` from its ``inputs`` (a dataset, run files) and ``params`` -- exactly the config values
   it depends on, so editing one key reruns only the tables that read it. ``cost`` names its cost
-  term ``cost(params, inputs, runs, paper_config)`` -> :class:`mlptheory.cost.Work` (the paper's
-  ``work`` module), which `mlptheory cost` and the onstart estimate add up.
+  term ``cost(params, inputs, runs, paper_config)`` -> :class:`mlptheory.cost.model.Work`
+  (the paper's ``work`` module), which `mlptheory cost` and the onstart estimate add up.
 * :class:`Figure`: ``results/<paper>/<name>.pdf`` plus ``<name>.csv`` (the plotted rows), drawn
   by ``draw(tables, params)`` from its tables alone (never from the config).
 * a table of the paper (:meth:`Registry.paper_table`): ``results/<paper>/<name>.csv`` and

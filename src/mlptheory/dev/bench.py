@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from ..archives import read_mnist
-from ..cost import mlp_flops
+from ..cost.model import mlp_flops
 from ..datasets import DATASETS
 from ..models import MLP, EnsembleMLP, torch_dtype
 from ..seeding import derive_seeds

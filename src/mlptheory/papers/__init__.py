@@ -59,6 +59,18 @@ PAPER: dict[str, Paper] = {p.name: p for p in (
     Paper("lee2019", lee2019_plan, lee2019_claims),
 )}
 PAPERS: tuple[str, ...] = tuple(PAPER)
+# the rules rules/papers.smk makes for each paper, named <paper>_<kind>
+RULE_KINDS = ("table", "figure", "paper_table")
+
+
+def rule_of(rule: str) -> tuple[str, str] | None:
+    """``(paper, kind)`` of a paper's rule ``<paper>_<kind>`` (:data:`RULE_KINDS`), else
+    None (the training, data, claims and cost rules)."""
+    for name in PAPERS:
+        kind = rule.removeprefix(f"{name}_")
+        if kind != rule and kind in RULE_KINDS:
+            return name, kind
+    return None
 
 
 def paper(name: str) -> Paper:

@@ -1,11 +1,12 @@
-"""lee2019 cost terms (torch-free): table function -> :class:`~mlptheory.cost.Work`.
+"""lee2019 cost terms (torch-free): table function -> :class:`~mlptheory.cost.model.Work`.
 
-The networks train in their own runs (``train_run``, costed by :func:`mlptheory.cost.run_work`);
-the tables read them and compute the kernels and closed forms, float64 on one CPU thread."""
+The networks train in their own runs (``train_run``, costed by
+:func:`mlptheory.cost.model.run_work`); the tables read them and compute the kernels and
+closed forms, float64 on one CPU thread."""
 
 from __future__ import annotations
 
-from ...cost import Work, eigh_flops, flops, mlp_flops, ntk_work
+from ...cost.model import Work, eigh_flops, flops, mlp_flops, ntk_work
 from ...datasets import dataset_info
 from ...spec import NetworkSpec
 from .plan import network_params

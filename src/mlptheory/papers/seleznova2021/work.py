@@ -1,10 +1,10 @@
-"""seleznova2021 cost terms (torch-free): table function -> :class:`~mlptheory.cost.Work`.
+"""seleznova2021 cost terms (torch-free): table function -> :class:`~mlptheory.cost.model.Work`.
 
-Training runs are costed from their requests (:func:`mlptheory.cost.run_work`)."""
+Training runs are costed from their requests (:func:`mlptheory.cost.model.run_work`)."""
 
 from __future__ import annotations
 
-from ...cost import BYTES, Work, eigh_flops, flops, init_work, ntk_work
+from ...cost.model import BYTES, Work, eigh_flops, flops, init_work, ntk_work
 from ...datasets import dataset_info
 from ...spec import NetworkSpec
 

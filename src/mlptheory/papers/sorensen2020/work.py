@@ -1,10 +1,11 @@
-"""sorensen2020 cost terms (torch-free): table function -> :class:`~mlptheory.cost.Work`.
+"""sorensen2020 cost terms (torch-free): table function -> :class:`~mlptheory.cost.model.Work`.
 
-The N networks' training runs are costed from their requests (:func:`mlptheory.cost.run_work`)."""
+The N networks' training runs are costed from their requests
+(:func:`mlptheory.cost.model.run_work`)."""
 
 from __future__ import annotations
 
-from ...cost import BYTES, Work, flops
+from ...cost.model import BYTES, Work, flops
 from ...datasets import dataset_info
 
 BASES = 3  # unsorted, NodeSort, and the sorted basis of Table 1

@@ -1,10 +1,10 @@
-"""tsuchida2019 cost terms (torch-free): table function -> :class:`~mlptheory.cost.Work`.
+"""tsuchida2019 cost terms (torch-free): table function -> :class:`~mlptheory.cost.model.Work`.
 
-The autoencoder runs are costed from their requests (:func:`mlptheory.cost.run_work`)."""
+The autoencoder runs are costed from their requests (:func:`mlptheory.cost.model.run_work`)."""
 
 from __future__ import annotations
 
-from ...cost import Work, flops, layer_pairs
+from ...cost.model import Work, flops, layer_pairs
 from ...run_request import RunRequest
 from ...train_config import checkpoint_schedule
 
