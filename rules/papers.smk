@@ -18,6 +18,12 @@ def registered(registry, kind, attribute):
     return lambda wc: getattr(items[wc[wildcard]], attribute)
 
 
+def table_gpus(registry):
+    """The `gpu` resource of a table's job: gpu_count() for a table registered with gpu=True
+    (it trains or measures on a GPU), else 0."""
+    return lambda wc: gpu_count() if registry.tables[wc.table].gpu else 0
+
+
 for _paper, _registry in REGISTRIES.items():
 
     rule:
@@ -35,10 +41,11 @@ for _paper, _registry in REGISTRIES.items():
             table=_registry.pattern(_registry.tables),
         conda:
             "../envs/mlptheory.yaml"
-        threads: 1
+        threads: registered(_registry, "table", "threads")
         resources:
             mem_mb=registered(_registry, "table", "mem_mb"),
             runtime=registered(_registry, "table", "runtime_min"),
+            gpu=table_gpus(_registry),
         params:
             compute=registered(_registry, "table", "compute"),
             table=registered(_registry, "table", "params"),

@@ -240,3 +240,38 @@ def test_the_paper_names_are_listed_once():
              for n, line in enumerate(f.read_text().splitlines(), 1)
              if two_in_a_row.search(line) and f != REPO / "src/mlptheory/papers/__init__.py"]
     assert where == []
+
+
+def test_a_table_asks_the_scheduler_for_what_its_registration_says(monkeypatch, tmp_path):
+    """Threads and a GPU of a table's job come from its registration (a table that trains says
+    so): Snakemake plans the job with them, and with `device: cpu` the GPU request is 0."""
+    import dataclasses
+
+    from conftest import copy_workflow
+
+    from mlptheory.cost.dag import workflow_jobs
+    from mlptheory.papers import PAPER
+    from mlptheory.registry import Table
+
+    paper = PAPER["sorensen2020"]
+    plan = paper.plan_module.plan
+
+    def heavier(config):
+        made = plan(config)
+        table = made.registry.tables["sorted_points"]
+        made.registry.tables["sorted_points"] = dataclasses.replace(table, threads=2, gpu=True)
+        return made
+
+    monkeypatch.setattr(paper.plan_module, "plan", heavier)
+    wd = copy_workflow(tmp_path / "wf")
+    overlays = [REPO / "configs" / "quick.yaml", REPO / "tests" / "smoke.yaml"]
+    targets = [f"results/sorensen2020/tables/{t}.csv" for t in ("sorted_points", "nodesort_checks")]
+    for device, gpus in (("auto", 1), ("cpu", 0)):
+        jobs, _ = workflow_jobs(overlays, config={"device": device}, targets=targets,
+                                snakefile=wd / "Snakefile", cores=4)
+        assert (jobs["sorensen2020_table/sorted_points"].threads,
+                jobs["sorensen2020_table/sorted_points"].gpus) == (2, gpus)
+        other = jobs["sorensen2020_table/nodesort_checks"]  # registered with the defaults
+        assert (other.threads, other.gpus) == (1, 0)
+    with pytest.raises(ValueError, match="threads must be a whole number >= 1"):
+        Table("t", "m:f", "m:g", threads=0)

@@ -65,7 +65,9 @@ def resolve(path: str) -> Callable:
 @dataclass(frozen=True)
 class Table:
     """An intermediate table computed from inputs; ``inputs``: input name -> path(s);
-    ``cost``: ``"module:function"`` of its cost term."""
+    ``cost``: ``"module:function"`` of its cost term. What its job asks the scheduler for:
+    ``threads`` (torch's threads in the job), ``gpu`` (a table that trains or measures on a
+    GPU asks for one, unless ``device: cpu``), ``mem_mb`` and ``runtime_min``."""
 
     name: str
     compute: str
@@ -74,6 +76,13 @@ class Table:
     inputs: dict = field(default_factory=dict)
     mem_mb: int = 4000
     runtime_min: int = 120
+    threads: int = 1
+    gpu: bool = False
+
+    def __post_init__(self):
+        if not (isinstance(self.threads, int) and self.threads >= 1):
+            raise ValueError(f"table {self.name!r}: threads must be a whole number >= 1, not "
+                             f"{self.threads!r}")
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ from .model import Work, dataset_bytes, run_work, table_work
 @dataclass(frozen=True)
 class Job:
     """One Snakemake job: its rule, its wildcards joined by ``/`` (``key``), its work, the ids
-    of the jobs it waits for, its threads, its benchmark file (absolute) and whether it runs
-    anything (``all`` and a paper's aggregate rule only collect files)."""
+    of the jobs it waits for, its threads, its benchmark file (absolute), whether it runs
+    anything (``all`` and a paper's aggregate rule only collect files) and the GPUs it asks
+    for."""
 
     rule: str
     key: str
@@ -36,6 +37,7 @@ class Job:
     threads: int = 1
     benchmark: str | None = None
     runs: bool = True
+    gpus: int = 0
 
     @property
     def id(self) -> str:
@@ -92,16 +94,18 @@ def jobs_of(dag_jobs: Iterable, dependencies: Mapping, config: Mapping) -> dict[
         after = tuple(sorted(ids[d] for d in dependencies.get(job, ()) if d in ids))
         out[ids[job]] = Job(rule, key, work(job), after, int(job.threads),
                             os.path.abspath(job.benchmark) if job.benchmark else None,
-                            not job.is_norun)
+                            not job.is_norun, int(getattr(job, "resources", {}).get("gpu", 0)))
     return out
 
 
 def workflow_jobs(configfiles: Iterable[str | Path] = (), config: Mapping | None = None,
-                  targets: Iterable[str] = (), snakefile: str | Path = "Snakefile"
-                  ) -> tuple[dict[str, Job], dict]:
+                  targets: Iterable[str] = (), snakefile: str | Path = "Snakefile",
+                  cores: int | None = None) -> tuple[dict[str, Job], dict]:
     """Every job of the workflow for the targets (default: its default target), as Snakemake
     plans them from scratch (``--forceall --dry-run``), and the configuration it used.
-    ``configfiles``: overlays as ``--configfile``; ``config``: values as ``--config``."""
+    ``configfiles``: overlays as ``--configfile``; ``config``: values as ``--config``;
+    ``cores``: as ``--cores`` (Snakemake scales a job's threads down to it; default: this
+    machine's)."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import (
         ConfigSettings,
@@ -124,7 +128,7 @@ def workflow_jobs(configfiles: Iterable[str | Path] = (), config: Mapping | None
         with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
             log.setLevel(logging.WARNING)  # no "Building DAG of jobs..." on stdout
             workflow_api = api.workflow(
-                ResourceSettings(cores=1),
+                ResourceSettings(cores=cores or os.cpu_count() or 1),
                 ConfigSettings(configfiles=configfiles, config=dict(config or {})),
                 snakefile=snakefile)
             workflow_api.dag(DAGSettings(targets=set(targets), forceall=True))

@@ -342,7 +342,7 @@ def run(args) -> None:
             cal.save()
             print(f"wrote {CALIBRATION_FILE}")
         return
-    jobs, _ = workflow_jobs(args.configfile)
+    jobs, _ = workflow_jobs(args.configfile, cores=args.cores)
     lines = (job_lines(jobs, args.targets) if args.jobs else
              report_lines(jobs, args.targets, args.cores, per_target=not args.papers_only))
     for line in lines:
