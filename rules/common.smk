@@ -198,7 +198,13 @@ def gpu_count():
 
 
 # name -> folder of each recorded reference run (reference/<scale>/: claims.csv, provenance.json)
-REFERENCES = mlptheory_reference_dirs(Path(workflow.basedir) / "reference")
+# relative to this scale's workdir, so a moved or copied checkout does not rerun the claims
+REFERENCES = {
+    name: os.path.relpath(path)
+    for name, path in mlptheory_reference_dirs(
+        Path(workflow.basedir) / "reference"
+    ).items()
+}
 
 
 def claim_sources():
