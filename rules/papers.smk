@@ -48,7 +48,7 @@ for _paper, _registry in REGISTRIES.items():
             gpu=table_gpus(_registry),
         params:
             compute=registered(_registry, "table", "compute"),
-            table=registered(_registry, "table", "params"),
+            table=registered(_registry, "table", "settings"),
         script:
             "../scripts/make_table.py"
 
@@ -76,7 +76,7 @@ for _paper, _registry in REGISTRIES.items():
             runtime=20,
         params:
             draw=registered(_registry, "figure", "make"),
-            figure=registered(_registry, "figure", "params"),
+            figure=registered(_registry, "figure", "settings"),
         script:
             "../scripts/draw_figure.py"
 
@@ -110,7 +110,7 @@ for _paper, _registry in REGISTRIES.items():
                 runtime=10,
             params:
                 draw=registered(_registry, "paper_table", "make"),
-                figure=registered(_registry, "paper_table", "params"),
+                figure=registered(_registry, "paper_table", "settings"),
             script:
                 "../scripts/draw_figure.py"
 

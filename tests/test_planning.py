@@ -82,8 +82,8 @@ def test_fig7_reuses_the_fig1_tables_it_shares():
         shared = fig1 & set(reg.figures["fig7_ntk_variance_bias"].tables)
         assert len(shared) == 1
         (name,) = shared
-        assert reg.tables[name].params["width"] == var["bias_width"]
-        assert reg.tables[name].params["sb2"] == var["sb2"]
+        assert reg.tables[name].settings["width"] == var["bias_width"]
+        assert reg.tables[name].settings["sb2"] == var["sb2"]
 
 
 def test_a_table_depends_only_on_its_own_keys():

@@ -126,7 +126,7 @@ def test_plan_trains_one_ensemble_per_family_with_per_member_hyperparameters():
     assert list(sgd.train.member_lr) == [lr for lr in cfg["optimizers"]["sgd"]["lr"]
                                          for _ in range(reps)]
     assert list(sgd.seeds[:reps]) == first  # replicate r: one init across the optimizers
-    rows = result.registry.figures["fig3_trained_kernels_zero_sum"].params["rows"]
+    rows = result.registry.figures["fig3_trained_kernels_zero_sum"].settings["rows"]
     assert [(r["optimizer"], r["eps"] if r["optimizer"] == "adam" else r["lr"]) for r in rows] \
         == [("adam", 1e-16), ("adam", 1e-8), ("adam", 1.0), ("sgd", 0.5)]
 

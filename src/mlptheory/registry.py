@@ -6,15 +6,18 @@ from it (a wildcard constraint lists exactly the registered names), and the jobs
 registered functions. Planning imports no torch, scipy, pandas or matplotlib: the functions are
 named by ``"module:function"`` and imported only inside the job that runs them.
 
-* :class:`Table`: ``results/<paper>/tables/<name>.csv``, computed by ``compute(params, inputs,
-  log)`` from its ``inputs`` (a dataset, run files) and ``params`` -- exactly the config values
+* :class:`Table`: ``results/<paper>/tables/<name>.csv``, computed by ``compute(settings, inputs,
+  log)`` from its ``inputs`` (a dataset, run files) and ``settings`` -- exactly the config values
   it depends on, so editing one key reruns only the tables that read it. ``cost`` names its cost
-  term ``cost(params, inputs, runs, paper_config)`` -> :class:`mlptheory.cost.model.Work`
+  term ``cost(settings, inputs, runs, paper_config)`` -> :class:`mlptheory.cost.model.Work`
   (the paper's ``work`` module), which `mlptheory cost` and the onstart estimate add up.
 * :class:`Figure`: ``results/<paper>/<name>.pdf`` plus ``<name>.csv`` (the plotted rows), drawn
-  by ``draw(tables, params)`` from its tables alone (never from the config).
+  by ``draw(tables, settings)`` from its tables alone (never from the config).
 * a table of the paper (:meth:`Registry.paper_table`): ``results/<paper>/<name>.csv`` and
-  ``.md``, rendered by ``make(tables, params)`` from its tables.
+  ``.md``, rendered by ``make(tables, settings)`` from its tables.
+
+``settings`` is a table's or figure's own configuration (what Snakemake's ``params`` of its job
+carry); a network's weights are its ``params`` (:mod:`mlptheory.params`).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class Table:
     name: str
     compute: str
     cost: str
-    params: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)
     mem_mb: int = 4000
     runtime_min: int = 120
@@ -88,13 +91,13 @@ class Table:
 @dataclass(frozen=True)
 class Figure:
     """A figure drawn from ``tables`` (names of registered tables, in order) by
-    ``make(tables, params)`` -> ``(figure, plotted rows)``; as a table of the paper (see
+    ``make(tables, settings)`` -> ``(figure, plotted rows)``; as a table of the paper (see
     :meth:`Registry.paper_table`), ``make`` returns ``(markdown text, rows of the CSV)``."""
 
     name: str
     make: str
     tables: tuple[str, ...]
-    params: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
 
 
 class Registry:
@@ -107,7 +110,7 @@ class Registry:
         self.paper_tables: dict[str, Figure] = {}
 
     # ----- registering ------------------------------------------------------------------------
-    def table(self, name: str, compute: str, params: dict | None = None,
+    def table(self, name: str, compute: str, settings: dict | None = None,
               inputs: dict | None = None, *, cost: str, **resources) -> str:
         """Register a table computed by ``compute`` whose cost term is ``cost`` (both
         ``"module:function"``). A second registration must be identical: shared tables such as
@@ -117,20 +120,21 @@ class Registry:
             if not re.fullmatch(r"[\w.]+:\w+", path):
                 raise ValueError(f"{self.paper}: table {name!r}: {what} must be "
                                  f"'package.module:function', not {path!r}")
-        table = Table(name, compute, cost, dict(params or {}), dict(inputs or {}), **resources)
+        table = Table(name, compute, cost, dict(settings or {}), dict(inputs or {}), **resources)
         previous = self.tables.setdefault(name, table)
         if previous != table:
             raise ValueError(f"{self.paper}: table {name!r} registered twice with different "
                              f"settings:\n  {previous}\n  {table}")
         return name
 
-    def figure(self, name: str, draw: str, tables, params: dict | None = None) -> None:
+    def figure(self, name: str, draw: str, tables, settings: dict | None = None) -> None:
         """Register a figure drawn by ``draw`` from ``tables``."""
-        self._add(self.figures, Figure(name, draw, tuple(tables), dict(params or {})), "figure")
+        self._add(self.figures, Figure(name, draw, tuple(tables), dict(settings or {})), "figure")
 
-    def paper_table(self, name: str, render: str, tables, params: dict | None = None) -> None:
+    def paper_table(self, name: str, render: str, tables, settings: dict | None = None
+                    ) -> None:
         """Register a table of the paper rendered by ``render`` from ``tables``."""
-        self._add(self.paper_tables, Figure(name, render, tuple(tables), dict(params or {})),
+        self._add(self.paper_tables, Figure(name, render, tuple(tables), dict(settings or {})),
                   "paper table")
 
     def _add(self, where: dict, item: Figure, kind: str) -> None:

@@ -178,7 +178,7 @@ def run_work(req: RunRequest) -> Work:
 def table_work(table, runs: dict[str, RunRequest], paper_config: dict) -> Work:
     """Work of one registered table: its registered cost term (``table.cost``; ``runs``: run
     file -> request; ``paper_config``: the paper's block of the config)."""
-    return resolve(table.cost)(table.params, table.inputs, runs, paper_config)
+    return resolve(table.cost)(table.settings, table.inputs, runs, paper_config)
 
 
 def dataset_bytes(dataset: str) -> float:

@@ -53,7 +53,7 @@ def _weight_rows(model, step, values, indices):
             for i, v in zip(idx, vals, strict=True)]
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
     run = read_run(inputs["runs"][0])
     x, y = training_data(inputs["dataset"], run.data)
     xt, yt = training_data(inputs["dataset"], run.config["extra"]["measure"]["eval"])
@@ -72,8 +72,8 @@ def table(params: dict, inputs, log=None) -> pd.DataFrame:
     n = len(x)
     analytic = gradient_descent_mse(th_all[:n, :n], y_np, f0, lr, th_all[n:, :n], f0t)
 
-    def select(params):
-        return torch.cat([params[f"weights.{layer}"][0].flatten()[torch.as_tensor(idx)]
+    def select(settings):
+        return torch.cat([settings[f"weights.{layer}"][0].flatten()[torch.as_tensor(idx)]
                           for layer, idx in enumerate(indices)])
 
     jac = output_jacobian(net, x, select).numpy()  # [n, (L+1) k]
@@ -99,7 +99,7 @@ def table(params: dict, inputs, log=None) -> pd.DataFrame:
                            sw2=spec.sw2, sb2=spec.sb2 if spec.bias else 0.0,
                            n_train=len(x), n_test=len(xt), lr=lr,
                            lr_fraction=lr / eta_critical(th_all[:n, :n], n),
-                           dataset=params["dataset_name"]).items():
+                           dataset=settings["dataset_name"]).items():
         frame[key] = value
     if log is not None:
         last = frame[(frame.step == max(steps)) & (frame.quantity == "output")
@@ -131,7 +131,7 @@ def rmse_rows(frame: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def draw(tables, params):
+def draw(tables, settings):
     """The paper's four panels against the time ``t = lr * step``: outputs on 3 test points,
     3 tracked weights (their change from init), train and test loss, and the RMSE between the
     network and each linearization on the test points."""

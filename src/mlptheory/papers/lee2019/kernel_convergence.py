@@ -25,23 +25,23 @@ def gaussian_inputs(n: int, dim: int, seed: int) -> np.ndarray:
         (n, dim))
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
-    x = gaussian_inputs(params["n_inputs"], params["input_dim"], params["seed"])
-    spec = family_spec(params, x.shape[1])
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
+    x = gaussian_inputs(settings["n_inputs"], settings["input_dim"], settings["seed"])
+    spec = family_spec(settings, x.shape[1])
     k_inf, th_inf = nngp_ntk(spec, x)
-    width, n_max = spec.hidden[0], max(params["n_samples"])
+    width, n_max = spec.hidden[0], max(settings["n_samples"])
     rows = []
-    for rep in range(params["repeats"]):
-        seeds = derive_seeds(params["seed"], n_max, PAPER, "kernel_convergence", width, rep)
+    for rep in range(settings["repeats"]):
+        seeds = derive_seeds(settings["seed"], n_max, PAPER, "kernel_convergence", width, rep)
         k_all, th_all = monte_carlo_kernels(spec, x, seeds, per_sample=True)
-        for n in params["n_samples"]:
+        for n in settings["n_samples"]:
             for kernel, est, exact in (("nngp", k_all, k_inf), ("ntk", th_all, th_inf)):
                 err = np.linalg.norm(est[:n].mean(0) - exact) / np.linalg.norm(exact)
                 rows.append(dict(kernel=kernel, width=width, n_samples=n, repeat=rep,
                                  rel_error=float(err), depth=spec.depth,
                                  n_inputs=len(x), input_dim=x.shape[1]))
     if log is not None:
-        log.info("M=%d: %d repetitions of %d samples", width, params["repeats"], n_max)
+        log.info("M=%d: %d repetitions of %d samples", width, settings["repeats"], n_max)
     return pd.DataFrame(rows)
 
 
@@ -59,7 +59,7 @@ def fitted_slopes(frame: pd.DataFrame) -> pd.DataFrame:
     return agg
 
 
-def draw(tables, params):
+def draw(tables, settings):
     """Mean relative error vs width (log-log) per kernel, one line per sample count, with the
     fitted slope in the legend and a -1/2 reference line."""
     import matplotlib.pyplot as plt

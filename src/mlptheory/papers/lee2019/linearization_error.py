@@ -24,7 +24,7 @@ def _mse(f, y) -> np.ndarray:
     return 0.5 * ((f - y) ** 2).sum(axis=(1, 2)) / f.shape[1]
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
     rows = []
     for path in inputs["runs"]:
         run = read_run(path)
@@ -49,14 +49,14 @@ def table(params: dict, inputs, log=None) -> pd.DataFrame:
                       rmse_train=float(rmse_train[e]), train_loss=float(loss[e]),
                       train_loss0=float(loss0[e]), depth=spec.depth, members=len(run.seeds),
                       steps=steps, lr=lr, lr_fraction=lr / run.lr_critical, n_test=len(xt),
-                      dataset=params["dataset_name"]) for e in range(len(run.seeds))]
+                      dataset=settings["dataset_name"]) for e in range(len(run.seeds))]
         if log is not None:
             log.info("M=%d S=%d: rmse %.3g (train %.3g)", spec.hidden[0], len(x),
                      float(np.sqrt(np.mean(rmse ** 2))), float(np.sqrt(np.mean(rmse_train ** 2))))
     return pd.DataFrame(rows).sort_values(["n_train", "member"], ignore_index=True)
 
 
-def draw(tables, params):
+def draw(tables, settings):
     """RMSE against width (one line per training-set size) and against training-set size
     (one line per width), log-log."""
     import matplotlib.pyplot as plt

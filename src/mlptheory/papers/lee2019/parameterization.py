@@ -27,9 +27,9 @@ def _test_loss(run, step: int, yt) -> np.ndarray:
     return 0.5 * ((out - yt) ** 2).sum((1, 2)) / len(yt)
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
     rows = []
-    fractions = params["lr_fractions"]
+    fractions = settings["lr_fractions"]
     for path in inputs["runs"]:
         run = read_run(path)
         spec = run.spec
@@ -52,11 +52,11 @@ def table(params: dict, inputs, log=None) -> pd.DataFrame:
                              test_loss_half=float(losses_half[i]) if ok else float("inf"),
                              half_step=half, diverged=not ok, width=width, depth=spec.depth,
                              n_train=int(run.data["n"]), steps=steps,
-                             dataset=params["dataset_name"]))
+                             dataset=settings["dataset_name"]))
     return pd.DataFrame(rows)
 
 
-def draw(tables, params):
+def draw(tables, settings):
     """Mean final test loss (over members; diverged cells drawn as crosses at the top)."""
     import matplotlib.pyplot as plt
 

@@ -198,7 +198,7 @@ def plan(config: dict) -> Plan:
     pred = cfg["predictive"]
     reg.table("predictive", f"{PKG}.predictive:table",
               cost=f"{PKG}.work:predictive", inputs=run_inputs("predictive_"),
-              params={**network_params(cfg, pred), **data, "n_train": int(pred["n_train"]),
+              settings={**network_params(cfg, pred), **data, "n_train": int(pred["n_train"]),
                       "ensemble": int(pred["ensemble"]),
                       "steps": sorted({int(s) for s in pred["steps"]}),
                       "n_alpha": int(pred["n_alpha"]),
@@ -206,21 +206,21 @@ def plan(config: dict) -> Plan:
     reg.figure("fig2_predictive_distribution", f"{PKG}.predictive:draw", ["predictive"])
 
     reg.table("dynamics", f"{PKG}.dynamics:table",
-              cost=f"{PKG}.work:dynamics", inputs=run_inputs("dynamics"), params=data)
+              cost=f"{PKG}.work:dynamics", inputs=run_inputs("dynamics"), settings=data)
     reg.figure("fig3_linearized_dynamics", f"{PKG}.dynamics:draw", ["dynamics"])
 
     err = cfg["linearization_error"]
     err_tables = [
         reg.table(f"linearization_error_M{int(w)}", f"{PKG}.linearization_error:table",
                   cost=f"{PKG}.work:linearization_error",
-                  inputs=run_inputs(f"linearization_error_M{int(w)}_"), params=data)
+                  inputs=run_inputs(f"linearization_error_M{int(w)}_"), settings=data)
         for w in err["widths"]]
     reg.figure("figS5_linearization_error", f"{PKG}.linearization_error:draw", err_tables)
 
     reg.table("parameterization", f"{PKG}.parameterization:table",
               cost=f"{PKG}.work:parameterization",
               inputs=run_inputs("parameterization_"),
-              params={**data, "lr_fractions": [float(f) for f in
+              settings={**data, "lr_fractions": [float(f) for f in
                                                cfg["parameterization"]["lr_fractions"]]})
     reg.figure("figS7_parameterization", f"{PKG}.parameterization:draw", ["parameterization"])
 
@@ -228,7 +228,7 @@ def plan(config: dict) -> Plan:
     kc_tables = [
         reg.table(f"kernel_convergence_M{int(w)}", f"{PKG}.kernel_convergence:table",
                   cost=f"{PKG}.work:kernel_convergence",
-                  params={**network_params(cfg, kc), "width": int(w),
+                  settings={**network_params(cfg, kc), "width": int(w),
                           "n_samples": [int(n) for n in kc["n_samples"]],
                           "repeats": int(kc["repeats"]), "n_inputs": int(kc["n_inputs"]),
                           "input_dim": int(kc["input_dim"]), "seed": seed})

@@ -62,15 +62,15 @@ def ensemble_outputs(paths, steps, y):
     return runs, outs, losses
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
     x, y = training_data(inputs["dataset"], read_run(inputs["runs"][0]).data)
-    runs, outs, losses = ensemble_outputs(inputs["runs"], params["steps"], y.numpy())
+    runs, outs, losses = ensemble_outputs(inputs["runs"], settings["steps"], y.numpy())
     run = runs[0]
     classes = class_of_targets(y, run.data.get("targets", "signed"))
-    alpha, xa = interpolation_inputs(x, classes, params["n_alpha"], params["alpha_range"])
+    alpha, xa = interpolation_inputs(x, classes, settings["n_alpha"], settings["alpha_range"])
     alpha = alpha.numpy()
     lr = float(run.member_lrs()[0])
-    steps = sorted(params["steps"])
+    steps = sorted(settings["steps"])
 
     n = len(x)
     k_all, th_all = nngp_ntk(run.spec, torch.cat([x, xa]).numpy())
@@ -92,7 +92,7 @@ def table(params: dict, inputs, log=None) -> pd.DataFrame:
                   sb2=run.spec.sb2 if run.spec.bias else 0.0, bias=run.spec.bias, n_train=n,
                   lr=lr, lr_fraction=lr / lr_critical, lr_critical=lr_critical,
                   ensemble=members,
-                  runs=len(runs), dataset=params["dataset_name"],
+                  runs=len(runs), dataset=settings["dataset_name"],
                   x1_index=first[0], x2_index=first[1])
     sd = lambda cov: np.sqrt(np.maximum(np.diag(cov), 0))  # noqa: E731
     rows = []
@@ -124,7 +124,7 @@ STYLES = {"ensemble": ("k", "-", "trained networks (ensemble)"),
           "readout": ("C3", "-", "readout layer trained only (eq. 16)")}
 
 
-def draw(tables, params):
+def draw(tables, settings):
     """One panel per training step: mean (line) +- 2 sd (shaded; the ensemble's as dotted
     lines) against alpha, the paper's colours (networks black, NTK-GP blue, readout-only red);
     the NNGP posterior (eq. 13, the readout-only limit t -> inf) dashed in the last panel; the

@@ -37,9 +37,9 @@ def kappa_table(settings, covariances, max_depth: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
-    return kappa_table(resolve_phase_settings(params["settings"]), params["covariances"],
-                       params["max_depth"])
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
+    return kappa_table(resolve_phase_settings(settings["settings"]), settings["covariances"],
+                       settings["max_depth"])
 
 
 def _draw(frame: pd.DataFrame, value: str, label: str):
@@ -69,11 +69,11 @@ def _draw(frame: pd.DataFrame, value: str, label: str):
     return fig, frame
 
 
-def draw_kappa2(tables, params):
+def draw_kappa2(tables, settings):
     """Fig. 5: ``kappa_2`` against depth, one line per input covariance."""
     return _draw(tables[0], "kappa2", r"$\kappa_2$")
 
 
-def draw_ratio(tables, params):
+def draw_ratio(tables, settings):
     """Fig. 6: ``kappa_1 / kappa_2`` against depth, one line per input covariance."""
     return _draw(tables[0], "kappa_ratio", r"$\kappa_1/\kappa_2$")

@@ -78,7 +78,7 @@ def ntk_change_rows(run_path, dataset_path) -> list[dict]:
     return rows
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
     """Every network of the run files of one (activation, width), in run order."""
     return pd.DataFrame([row for path in inputs["runs"]
                          for row in ntk_change_rows(path, inputs["dataset"])])
@@ -126,7 +126,7 @@ def _seeds_note(frame: pd.DataFrame) -> str:
             f"{spread.median():.2g}, max {spread.max():.2g})")
 
 
-def draw_final(tables, params):
+def draw_final(tables, settings):
     """Figs. 3, 4: relative change at the end of training (a) and the minimal loss (b)."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import LinearSegmentedColormap, LogNorm
@@ -158,7 +158,7 @@ def draw_final(tables, params):
     return fig, frame
 
 
-def draw_steps(tables, params):
+def draw_steps(tables, settings):
     """Figs. 8, 9: relative change after each checkpoint step, one panel per step."""
     frame = tables[0]
     act, sb2, width = _describe(frame)
@@ -172,7 +172,7 @@ def draw_steps(tables, params):
     return fig, frame
 
 
-def draw_width(tables, params):
+def draw_width(tables, settings):
     """Figs. 10, 11: relative change at the end of training, one panel per width."""
     frame = pd.concat(tables, ignore_index=True)
     act, sb2, _ = _describe(frame)

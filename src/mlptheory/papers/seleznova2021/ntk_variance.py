@@ -72,22 +72,22 @@ def ntk_variance_table(cells, x, n_inits: int, base_seed: int, log=None) -> pd.D
 
 
 # ----- registered tables ------------------------------------------------------------------------
-def block_table(params: dict, inputs, log=None) -> pd.DataFrame:
+def block_table(settings: dict, inputs, log=None) -> pd.DataFrame:
     """Every (sw2, depth) cell of one (activation, width, sb2) (Figs. 1 and 7)."""
-    return ntk_variance_table(block_cells(params), first_unit_image(inputs["dataset"]),
-                              params["n_inits"], params["seed"], log=log)
+    return ntk_variance_table(block_cells(settings), first_unit_image(inputs["dataset"]),
+                              settings["n_inits"], settings["seed"], log=log)
 
 
-def vs_depth_table(params: dict, inputs, log=None) -> pd.DataFrame:
+def vs_depth_table(settings: dict, inputs, log=None) -> pd.DataFrame:
     """ReLU cells of Fig. 2: every (sw2, sb2) setting, width and depth."""
-    cells = [("relu", w, d, sw2, sb2) for sw2, sb2 in params["settings"]
-             for w in params["widths"] for d in params["depths"]]
-    return ntk_variance_table(cells, first_unit_image(inputs["dataset"]), params["n_inits"],
-                              params["seed"], log=log)
+    cells = [("relu", w, d, sw2, sb2) for sw2, sb2 in settings["settings"]
+             for w in settings["widths"] for d in settings["depths"]]
+    return ntk_variance_table(cells, first_unit_image(inputs["dataset"]), settings["n_inits"],
+                              settings["seed"], log=log)
 
 
 # ----- figures ----------------------------------------------------------------------------------
-def draw_fig1(tables, params):
+def draw_fig1(tables, settings):
     """Fig. 1: one heat-map panel per width (tables: one per width, same activation and sb2)."""
     frame = pd.concat(tables, ignore_index=True)
     act, sb2 = frame["activation"].iloc[0], float(frame["sb2"].iloc[0])
@@ -100,7 +100,7 @@ def draw_fig1(tables, params):
     return fig, frame
 
 
-def draw_fig7(tables, params):
+def draw_fig7(tables, settings):
     """Fig. 7: one row of panels per activation, one panel per sb2 (tables: one per
     (activation, sb2), same width)."""
     frame = pd.concat(tables, ignore_index=True)
@@ -117,7 +117,7 @@ def draw_fig7(tables, params):
     return fig, frame
 
 
-def draw_fig2(tables, params):
+def draw_fig2(tables, settings):
     """Fig. 2: the ratio against L (top) and L/M (bottom), one column per (sw2, sb2)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter, ScalarFormatter

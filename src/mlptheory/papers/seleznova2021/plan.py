@@ -85,11 +85,11 @@ def variance_cells(cfg: dict, grid: str, activation: str | None = None) -> list[
     raise ValueError(f"unknown NTK-variance grid {grid!r}; expected fig1, fig7 or fig2")
 
 
-def block_cells(params: dict) -> list[tuple]:
+def block_cells(settings: dict) -> list[tuple]:
     """The cells of one ``ntk_variance`` table: one activation, width and sb2, every sw2 and
     depth (the same cells whether Fig. 1 or Fig. 7 asks for them)."""
-    return [(params["activation"], params["width"], d, s, params["sb2"]) for s in params["sw2"]
-            for d in params["depths"]]
+    return [(settings["activation"], settings["width"], d, s, settings["sb2"])
+            for s in settings["sw2"] for d in settings["depths"]]
 
 
 def _variance_table(reg: Registry, cfg: dict, seed: int, dataset: str, activation: str,
@@ -97,7 +97,7 @@ def _variance_table(reg: Registry, cfg: dict, seed: int, dataset: str, activatio
     return reg.table(
         f"ntk_variance_{activation}_M{int(width)}_sb2-{float(sb2):g}",
         f"{PKG}.ntk_variance:block_table", cost=f"{PKG}.work:block_table",
-        params={"activation": activation, "width": int(width), "sb2": float(sb2),
+        settings={"activation": activation, "width": int(width), "sb2": float(sb2),
                 "sw2": [float(s) for s in cfg["sw2"]], "depths": [int(d) for d in cfg["depths"]],
                 "n_inits": int(cfg["n_inits"]), "seed": seed},
         inputs={"dataset": dataset})
@@ -120,7 +120,7 @@ def plan(config: dict) -> Plan:
     vs = var["vs_depth"]
     reg.table("ntk_variance_vs_depth", f"{PKG}.ntk_variance:vs_depth_table",
               cost=f"{PKG}.work:vs_depth_table",
-              params={"settings": [[float(a), float(b)] for a, b in vs["settings"]],
+              settings={"settings": [[float(a), float(b)] for a, b in vs["settings"]],
                       "widths": [int(w) for w in vs["widths"]],
                       "depths": [int(d) for d in vs["depths"]],
                       "n_inits": int(var["n_inits"]), "seed": seed},
@@ -148,7 +148,7 @@ def plan(config: dict) -> Plan:
 
     kappa = cfg["kappa"]
     reg.table("kappa", f"{PKG}.kappa:table", cost=f"{PKG}.work:kappa_table",
-              params={"settings": kappa["settings"],
+              settings={"settings": kappa["settings"],
                       "covariances": [float(c) for c in kappa["covariances"]],
                       "max_depth": int(kappa["max_depth"])})
     reg.figure("fig5_kappa2_vs_depth", f"{PKG}.kappa:draw_kappa2", ["kappa"])
@@ -156,7 +156,7 @@ def plan(config: dict) -> Plan:
 
     thm = cfg["thm53"]
     reg.table("thm53", f"{PKG}.thm53:table", cost=f"{PKG}.work:thm53_table",
-              params={"settings": thm["settings"], "depths": [int(d) for d in thm["depths"]],
+              settings={"settings": thm["settings"], "depths": [int(d) for d in thm["depths"]],
                       "width": int(thm["width"]), "n_train": int(thm["n_train"]),
                       "n_inits": int(thm["n_inits"]), "seed": seed})
     reg.figure("thm53_output_variance", f"{PKG}.thm53:draw", ["thm53"])

@@ -126,10 +126,10 @@ def thm53_table(settings, depths, width: int, n_train: int, n_inits: int, base_s
     return pd.DataFrame(rows)
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
-    return thm53_table(resolve_phase_settings(params["settings"]), params["depths"],
-                       params["width"], params["n_train"], params["n_inits"], params["seed"],
-                       log=log)
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
+    return thm53_table(resolve_phase_settings(settings["settings"]), settings["depths"],
+                       settings["width"], settings["n_train"], settings["n_inits"],
+                       settings["seed"], log=log)
 
 
 VARIANT_STYLE = {"analytic_ntk": dict(marker="o", ls="none", mfc=None),
@@ -138,7 +138,7 @@ VARIANT_LABEL = {"analytic_ntk": "f0 of finite nets, analytic NTK (theorem's ass
                  "empirical_ntk": "f0 and NTK of the same finite net"}
 
 
-def draw(tables, params):
+def draw(tables, settings):
     """Theorem 5.3 (lines) and the two empirical variants (points) against depth, one panel per
     activation."""
     import matplotlib.pyplot as plt

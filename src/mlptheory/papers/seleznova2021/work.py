@@ -21,18 +21,18 @@ def _cells_work(cells, n_inits: int) -> Work:
     return work
 
 
-def block_table(params, inputs, runs, cfg) -> Work:
-    cells = [(params["width"], d) for _ in params["sw2"] for d in params["depths"]]
-    return _cells_work(cells, params["n_inits"])
+def block_table(settings, inputs, runs, cfg) -> Work:
+    cells = [(settings["width"], d) for _ in settings["sw2"] for d in settings["depths"]]
+    return _cells_work(cells, settings["n_inits"])
 
 
-def vs_depth_table(params, inputs, runs, cfg) -> Work:
-    cells = [(w, d) for _ in params["settings"] for w in params["widths"]
-             for d in params["depths"]]
-    return _cells_work(cells, params["n_inits"])
+def vs_depth_table(settings, inputs, runs, cfg) -> Work:
+    cells = [(w, d) for _ in settings["settings"] for w in settings["widths"]
+             for d in settings["depths"]]
+    return _cells_work(cells, settings["n_inits"])
 
 
-def ntk_change_table(params, inputs, runs, cfg) -> Work:
+def ntk_change_table(settings, inputs, runs, cfg) -> Work:
     """Per run file: its initial NTK again and ``lambda_max`` of each member (float64)."""
     work = Work()
     for path in inputs["runs"]:
@@ -44,23 +44,23 @@ def ntk_change_table(params, inputs, runs, cfg) -> Work:
     return work
 
 
-def kappa_table(params, inputs, runs, cfg) -> Work:
+def kappa_table(settings, inputs, runs, cfg) -> Work:
     """Lemma 5.2 recursions: a few Gaussian expectations per (setting, covariance, depth)."""
-    n = sum(len(s["sw2"]) for s in params["settings"]) * len(params["covariances"])
-    return Work(ops=40.0 * n * params["max_depth"])
+    n = sum(len(s["sw2"]) for s in settings["settings"]) * len(settings["covariances"])
+    return Work(ops=40.0 * n * settings["max_depth"])
 
 
-def thm53_table(params, inputs, runs, cfg) -> Work:
+def thm53_table(settings, inputs, runs, cfg) -> Work:
     """Per (setting, sw2, depth): ``n_inits`` networks (chunks), their structured NTK on
     ``n_train + 1`` inputs, two kernel regressions, and the analytic NTK."""
     d = dataset_info(cfg["dataset"]).input_dim
-    n = params["n_train"] + 1
+    n = settings["n_train"] + 1
     work = Work()
-    for setting in params["settings"]:
+    for setting in settings["settings"]:
         for _ in setting["sw2"]:
-            for depth in params["depths"]:
-                spec = NetworkSpec(d, (params["width"],) * depth, 1)
-                inits = params["n_inits"]
+            for depth in settings["depths"]:
+                spec = NetworkSpec(d, (settings["width"],) * depth, 1)
+                inits = settings["n_inits"]
                 work = (work + ntk_work(spec, inits, n) + init_work(spec, inits)
                         + flops("float64", inits * 2 * (n**3 / 3.0)) + Work(ops=30.0 * depth)
                         + Work(mem=10 * spec.n_params * BYTES["float64"]))

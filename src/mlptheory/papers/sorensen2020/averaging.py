@@ -165,18 +165,18 @@ def _test_data(inputs):
     return networks, spec, x, labels
 
 
-def averaging(params: dict, inputs, log=None) -> pd.DataFrame:
+def averaging(settings: dict, inputs, log=None) -> pd.DataFrame:
     networks, spec, x, labels = _test_data(inputs)
-    frame = averaging_table(networks, spec, x, labels, params["ks"], groups=params["groups"],
-                            sort_key=params["sort_key"], p=params["p"], log=log or log_default)
+    frame = averaging_table(networks, spec, x, labels, settings["ks"], groups=settings["groups"],
+                            sort_key=settings["sort_key"], p=settings["p"], log=log or log_default)
     (log or log_default).info("\n%s", frame.to_string(index=False))
     return frame
 
 
-def barrier(params: dict, inputs, log=None) -> pd.DataFrame:
+def barrier(settings: dict, inputs, log=None) -> pd.DataFrame:
     networks, spec, x, labels = _test_data(inputs)
-    frame = barrier_table(networks, spec, x, labels, params["n_points"], pairs=params["groups"],
-                          sort_key=params["sort_key"], p=params["p"])
+    frame = barrier_table(networks, spec, x, labels, settings["n_points"], pairs=settings["groups"],
+                          sort_key=settings["sort_key"], p=settings["p"])
     (log or log_default).info("\n%s", frame.to_string(index=False))
     return frame
 
@@ -281,9 +281,9 @@ def plot_barrier(frame: pd.DataFrame, sort_key: str):
     return fig
 
 
-def draw_averaging(tables, params):
-    return plot_averaging(tables[0], params["sort_key"]), tables[0]
+def draw_averaging(tables, settings):
+    return plot_averaging(tables[0], settings["sort_key"]), tables[0]
 
 
-def draw_barrier(tables, params):
-    return plot_barrier(tables[0], params["sort_key"]), tables[0]
+def draw_barrier(tables, settings):
+    return plot_barrier(tables[0], settings["sort_key"]), tables[0]

@@ -115,19 +115,19 @@ def checks_table(params, spec, x, labels, p: float, permutations: int = 2, seed:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
     networks, spec, _ = load_networks(inputs["runs"])
     x, labels = load(inputs["dataset"], "test", dtype=torch.float64)
-    frame = checks_table(networks, spec, x, labels, params["p"],
-                         permutations=int(params["permutations"]))
+    frame = checks_table(networks, spec, x, labels, settings["p"],
+                         permutations=int(settings["permutations"]))
     if log is not None:
         log.info("\n%s", frame.to_string(index=False))
     settings = training_settings(inputs["runs"])
     return frame.assign(n_networks=settings["n_networks"], epochs=settings["epochs"],
-                        p=params["p"])
+                        p=settings["p"])
 
 
-def draw(tables, params):
+def draw(tables, settings):
     """Per network: how the power key's order agrees with the lexicographic orders (left) and
     the fraction of weights sharing network 0's sign, as trained and after NodeSort (right)."""
     import matplotlib.pyplot as plt

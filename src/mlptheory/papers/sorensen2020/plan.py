@@ -65,27 +65,27 @@ def plan(config: dict) -> Plan:
     sort = {"sort_key": cfg["sort_key"], "p": float(cfg["power_base"])}
     reg = Registry(PAPER)
     reg.table("distances", f"{PKG}.table1:table",
-              cost=f"{PKG}.work:distances", params={"p": float(cfg["power_base"])},
+              cost=f"{PKG}.work:distances", settings={"p": float(cfg["power_base"])},
               inputs={"runs": run_files}, **big)
     reg.paper_table("table1_distances", f"{PKG}.table1:render", ["distances"])
     reg.figure("table1_networks", f"{PKG}.table1:draw_networks", ["distances"])
     reg.table("nodesort_checks", f"{PKG}.checks:table", cost=f"{PKG}.work:nodesort_checks",
-              params={"p": float(cfg["power_base"]), "permutations": PERMUTATIONS},
+              settings={"p": float(cfg["power_base"]), "permutations": PERMUTATIONS},
               inputs={"runs": run_files, "dataset": dataset}, **big)
     reg.figure("nodesort_checks", f"{PKG}.checks:draw", ["nodesort_checks"])
     reg.table("sorted_points", f"{PKG}.sorted_points:table",
               cost=f"{PKG}.work:sorted_points", mem_mb=1000, runtime_min=10)
     reg.figure("fig2_sorted_points", f"{PKG}.sorted_points:draw", ["sorted_points"])
     reg.table("averaging", f"{PKG}.averaging:averaging", cost=f"{PKG}.work:averaging",
-              params={"ks": [int(k) for k in cfg["averaging_k"]], "groups": int(cfg["groups"]),
+              settings={"ks": [int(k) for k in cfg["averaging_k"]], "groups": int(cfg["groups"]),
                       **sort},
               inputs={"runs": run_files, "dataset": dataset}, **big)
     reg.figure("averaging", f"{PKG}.averaging:draw_averaging", ["averaging"],
-               params={"sort_key": cfg["sort_key"]})
+               settings={"sort_key": cfg["sort_key"]})
     reg.table("barrier", f"{PKG}.averaging:barrier", cost=f"{PKG}.work:barrier",
-              params={"n_points": int(cfg["barrier_points"]), "groups": int(cfg["groups"]),
+              settings={"n_points": int(cfg["barrier_points"]), "groups": int(cfg["groups"]),
                       **sort},
               inputs={"runs": run_files, "dataset": dataset}, mem_mb=4000, runtime_min=30)
     reg.figure("barrier", f"{PKG}.averaging:draw_barrier", ["barrier"],
-               params={"sort_key": cfg["sort_key"]})
+               settings={"sort_key": cfg["sort_key"]})
     return Plan(runs, reg)

@@ -19,11 +19,11 @@ def fig2_points() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
     return fig2_points()
 
 
-def draw(tables, params):
+def draw(tables, settings):
     """r, g, b before (left) and after (right) sorting their coordinates."""
     import matplotlib.pyplot as plt
 

@@ -78,16 +78,16 @@ def training_settings(run_paths) -> dict:
             "batch_size": train.batch_size, "optimizer": train.optimizer, "lr": train.lr}
 
 
-def table(params: dict, inputs, log=None) -> pd.DataFrame:
+def table(settings: dict, inputs, log=None) -> pd.DataFrame:
     """Per-network distances with the settings they were measured with (one column each)."""
     networks, _, _ = load_networks(inputs["runs"])
-    frame = distance_table(bases(networks, params["p"], **({"log": log} if log else {})))
+    frame = distance_table(bases(networks, settings["p"], **({"log": log} if log else {})))
     if log is not None:
         log.info("\n%s", summary(frame).to_string(index=False))
-    return frame.assign(**training_settings(inputs["runs"]), p=params["p"])
+    return frame.assign(**training_settings(inputs["runs"]), p=settings["p"])
 
 
-def render(tables, params) -> tuple[str, pd.DataFrame]:
+def render(tables, settings) -> tuple[str, pd.DataFrame]:
     """Table 1: markdown with the settings and the thesis' values beside ours (the thesis
     sorts with its power key: our ``sorted_power``), and the CSV rows (all pairs)."""
     per_network = tables[0]
@@ -98,18 +98,18 @@ def render(tables, params) -> tuple[str, pd.DataFrame]:
         ours[f"thesis {stat}"] = pd.Series(  # None: the thesis has no such row (left empty)
             [THESIS[(m, b)][k] if (m, b) in THESIS else None
              for m, b in zip(ours.matrix, ours.basis, strict=True)], dtype=object)
-    settings = (f"{first.n_networks} networks 784-512-10 (ReLU), {first.optimizer} lr "
-                f"{first.lr:g}, batch {first.batch_size}, {first.epochs:g} epochs; power key "
-                f"base p = {first.p:g}. Thesis: 1000 networks, its training settings are not "
-                "stated beyond the architecture; its \"Sorted\" column is listed next to our "
-                "sorted_power rows.")
+    setup = (f"{first.n_networks} networks 784-512-10 (ReLU), {first.optimizer} lr "
+             f"{first.lr:g}, batch {first.batch_size}, {first.epochs:g} epochs; power key "
+             f"base p = {first.p:g}. Thesis: 1000 networks, its training settings are not "
+             "stated beyond the architecture; its \"Sorted\" column is listed next to our "
+             "sorted_power rows.")
     text = ("**sorensen2020 Table 1**: Euclidean distances between the weight matrices of all "
-            "pairs of networks.\n\n" + settings + "\n\n"
+            "pairs of networks.\n\n" + setup + "\n\n"
             + ours.to_markdown(index=False, floatfmt=".5f", missingval="") + "\n")
     return text, frame
 
 
-def draw_networks(tables, params):
+def draw_networks(tables, settings):
     """Every network's mean distance to the others, per basis (points), with the pairwise mean
     and its 95% jackknife interval over networks (bar), W1 and W2; the CSV is the per-network
     rows."""

@@ -29,7 +29,7 @@ def _align(spec, networks: int, matching: bool) -> Work:
     return flops("float64", networks * per) + Work(ops=networks * 20.0)
 
 
-def distances(params, inputs, runs, cfg) -> Work:
+def distances(settings, inputs, runs, cfg) -> Work:
     """Table 1: distances between every pair of the N networks per layer and basis."""
     spec, n = _networks(inputs, runs)
     return (flops("float64", BASES * 2.0 * n * n * spec.n_params) + _align(spec, n, False)
@@ -37,20 +37,20 @@ def distances(params, inputs, runs, cfg) -> Work:
                    mem=BASES * n * spec.n_params * BYTES["float64"]))
 
 
-def sorted_points(params, inputs, runs, cfg) -> Work:
+def sorted_points(settings, inputs, runs, cfg) -> Work:
     return Work(ops=100.0)
 
 
-def _groups(params, n: int) -> dict[int, int]:
+def _groups(settings, n: int) -> dict[int, int]:
     """k -> number of disjoint groups of k networks measured (averaging.disjoint_groups)."""
-    ks = sorted({k for k in params["ks"] if 2 <= k <= n} | {n})
-    return {k: min(int(params["groups"]), n // k) for k in ks}
+    ks = sorted({k for k in settings["ks"] if 2 <= k <= n} | {n})
+    return {k: min(int(settings["groups"]), n // k) for k in ks}
 
 
-def averaging(params, inputs, runs, cfg) -> Work:
+def averaging(settings, inputs, runs, cfg) -> Work:
     spec, n = _networks(inputs, runs)
     n_test = dataset_info(cfg["dataset"]).test_size
-    groups = _groups(params, n)
+    groups = _groups(settings, n)
     cells = sum(groups.values())
     matched = sum(k * g for k, g in groups.items())
     return (_evaluate(spec, n, n_test) + _evaluate(spec, 3 * cells, n_test)
@@ -60,22 +60,22 @@ def averaging(params, inputs, runs, cfg) -> Work:
                    + n * n_test * 10 * BYTES["float64"]))
 
 
-def barrier(params, inputs, runs, cfg) -> Work:
+def barrier(settings, inputs, runs, cfg) -> Work:
     spec, n = _networks(inputs, runs)
     n_test = dataset_info(cfg["dataset"]).test_size
-    pairs = min(int(params["groups"]), n // 2)
-    return (_evaluate(spec, 3 * pairs * params["n_points"], n_test)
+    pairs = min(int(settings["groups"]), n // 2)
+    return (_evaluate(spec, 3 * pairs * settings["n_points"], n_test)
             + _align(spec, 2 * pairs, False) + _align(spec, 2 * pairs, True)
-            + Work(mem=3 * params["n_points"] * spec.n_params * BYTES["float64"]))
+            + Work(mem=3 * settings["n_points"] * spec.n_params * BYTES["float64"]))
 
 
-def nodesort_checks(params, inputs, runs, cfg) -> Work:
+def nodesort_checks(settings, inputs, runs, cfg) -> Work:
     """Per network: test metrics (float64, as trained and sorted), NodeSort of the network and
     of its random permutations with both orders, the key-order concordances."""
     spec, n = _networks(inputs, runs)
     n_test = dataset_info(cfg["dataset"]).test_size
     m = max(spec.hidden)
-    return (_evaluate(spec, 3 * n, n_test) + _align(spec, n * (2 + 2 * params["permutations"]),
+    return (_evaluate(spec, 3 * n, n_test) + _align(spec, n * (2 + 2 * settings["permutations"]),
                                                     False)
             + flops("float64", n * 4 * 4.0 * m * m)  # 4 rank concordances of m units
             + Work(ops=n * 50.0, mem=n * spec.n_params * BYTES["float64"]))

@@ -54,7 +54,7 @@ def sweep_table(kernels: pd.DataFrame, weights: pd.DataFrame, inputs: str) -> pd
         drop=True)
 
 
-def draw(tables, params):
+def draw(tables, settings):
     """One row per optimizer family (present in the tables), ``Delta k`` and ``Delta W`` vs the
     swept hyperparameter, one line per layer: the mean over the replicates of the per-replicate
     normalized values, the band their min to max."""
@@ -63,12 +63,12 @@ def draw(tables, params):
 
     kernels = pd.concat([t for t in tables if "k_measured" in t], ignore_index=True)
     weights = pd.concat([t for t in tables if "en_squared" in t], ignore_index=True)
-    frame = sweep_table(kernels, weights, params["inputs"])
+    frame = sweep_table(kernels, weights, settings["inputs"])
     families = [f for f in FAMILIES if f in set(frame.optimizer)]
     fig, axes = plt.subplots(len(families), 2, figsize=(8, 2.6 * len(families)),
                              squeeze=False)
     for r, family in enumerate(families):
-        swept = params["swept"][family]
+        swept = settings["swept"][family]
         sub = frame[frame.optimizer == family]
         for c, (value, label) in enumerate((("delta_k", "Delta k"), ("delta_w", "Delta W"))):
             ax = axes[r, c]

@@ -127,7 +127,7 @@ def plan(config: dict) -> Plan:
     rk = cfg["random_kernels"]
     reg.table("random_kernels", f"{PKG}.random_kernels:table",
               cost=f"{PKG}.work:random_kernels_table",
-              params={"n_inputs": int(rk["n_inputs"]), "n_hidden": int(rk["n_hidden"]),
+              settings={"n_inputs": int(rk["n_inputs"]), "n_hidden": int(rk["n_hidden"]),
                       "betas": [float(b) for b in rk["betas"]], "draws": int(rk["draws"]),
                       "n_angles": int(rk["n_angles"]), "seed": seed})
     reg.figure("fig2_random_kernels", f"{PKG}.random_kernels:draw", ["random_kernels"])
@@ -141,14 +141,14 @@ def plan(config: dict) -> Plan:
         kernels[family] = (reg.table(
             f"kernels_{family}", f"{PKG}.trained_kernels:kernel_table",
             cost=f"{PKG}.work:kernel_table", inputs=inputs,
-            params={"pairs": int(measure["pairs"]), "seed": seed, "inputs": list(INPUTS)}))
+            settings={"pairs": int(measure["pairs"]), "seed": seed, "inputs": list(INPUTS)}))
         weights.append(reg.table(f"weights_{family}", f"{PKG}.trained_kernels:weight_table",
                                  cost=f"{PKG}.work:weight_table", inputs=inputs))
         if family in SHOWN:
             recon.append(reg.table(
                 f"reconstructions_{family}", f"{PKG}.trained_kernels:reconstruction_table",
                 cost=f"{PKG}.work:reconstruction_table",
-                inputs=inputs, params={"images": int(measure["reconstructions"]),
+                inputs=inputs, settings={"images": int(measure["reconstructions"]),
                                        "seed": seed}))
 
     rows = figure_rows(cfg)
@@ -156,9 +156,9 @@ def plan(config: dict) -> Plan:
     for number, name, inputs in ((3, "fig3_trained_kernels_zero_sum", "zero_sum"),
                                  (4, "fig4_trained_kernels_nonzero_sum", "nonzero_sum")):
         reg.figure(name, f"{PKG}.trained_kernels:draw", shown + recon,
-                   params={"figure": number, "inputs": inputs, "rows": rows,
+                   settings={"figure": number, "inputs": inputs, "rows": rows,
                            "image_shape": list(info.image_shape)})
     reg.figure("fig5_optimizer_sweep", f"{PKG}.optimizer_sweep:draw",
                list(kernels.values()) + weights,
-               params={"inputs": "nonzero_sum", "swept": dict(SWEPT)})
+               settings={"inputs": "nonzero_sum", "swept": dict(SWEPT)})
     return Plan(runs, reg)

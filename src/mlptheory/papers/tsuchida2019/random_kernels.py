@@ -31,14 +31,14 @@ def rotated_pairs(rng: np.random.Generator, n_inputs: int, theta):
     return np.ascontiguousarray(x), y
 
 
-def table(params: dict, inputs=None, log=None) -> pd.DataFrame:
+def table(settings: dict, inputs=None, log=None) -> pd.DataFrame:
     """Rows ``beta, draw, theta, theta_achieved, k_measured, k_arccos``."""
-    n_in, n_hidden = int(params["n_inputs"]), int(params["n_hidden"])
-    theta = np.linspace(0.0, np.pi, int(params["n_angles"]))
+    n_in, n_hidden = int(settings["n_inputs"]), int(settings["n_hidden"])
+    theta = np.linspace(0.0, np.pi, int(settings["n_angles"]))
     frames = []
-    for beta in params["betas"]:
-        for draw in range(int(params["draws"])):
-            rng = np.random.default_rng(derive_seed(params["seed"], "fig2", float(beta), draw))
+    for beta in settings["betas"]:
+        for draw in range(int(settings["draws"])):
+            rng = np.random.default_rng(derive_seed(settings["seed"], "fig2", float(beta), draw))
             x, y = rotated_pairs(rng, n_in, theta)
             w = generalized_gaussian(rng, math.sqrt(2.0 / n_in), float(beta), (n_hidden, n_in))
             frames.append(pd.DataFrame({
@@ -55,7 +55,7 @@ def deviation(frame: pd.DataFrame) -> pd.Series:
     return ((frame.k_measured - frame.k_arccos) ** 2).groupby(frame.beta).mean()
 
 
-def draw(tables, params):
+def draw(tables, settings):
     import matplotlib.pyplot as plt
 
     frame = tables[0]

@@ -103,25 +103,25 @@ def procedure1_pairs(dataset_path, pairs: int, seed: int, inputs: str, layer) ->
     return procedure1(x.numpy(), theta, rng, zero_sum=ZERO_SUM[inputs])
 
 
-def kernel_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
+def kernel_table(settings: dict, inputs: dict, log=None) -> pd.DataFrame:
     """Rows ``optimizer, eps, lr, replicate, member, status, loss, loss_mean_image, inputs,
     layer, step, pair, theta, theta_achieved, k_measured, k_arccos, n_skipped, hyp3_x``:
     ``loss`` the training loss at the checkpoint (:func:`checkpoint_losses`),
     ``loss_mean_image`` that of the mean image (:func:`mean_image_loss`), ``hyp3_x``
     Hypothesis 3's statistic of the pair's ``x`` (:func:`hypothesis3`)."""
     run = read_run(inputs["run"])
-    settings = member_settings(run)
+    members = member_settings(run)
     depth = run.spec.n_layers
     layers = [*range(1, depth + 1), "full"]
-    pair_sets = {(kind, layer): procedure1_pairs(inputs["dataset"], int(params["pairs"]),
-                                                 int(params["seed"]), kind, layer)
-                 for kind in params["inputs"] for layer in layers}
+    pair_sets = {(kind, layer): procedure1_pairs(inputs["dataset"], int(settings["pairs"]),
+                                                 int(settings["seed"]), kind, layer)
+                 for kind in settings["inputs"] for layer in layers}
     frames = []
     floor = mean_image_loss(inputs["dataset"])
     for step in run.checkpoint_steps:
         ws = [w for w, _ in run.params(int(step))]
         losses = checkpoint_losses(run, int(step))
-        for e, setting in enumerate(settings):
+        for e, setting in enumerate(members):
             for (kind, layer), pr in pair_sets.items():
                 if layer == "full":
                     k = cosine_rows(relu_features([w[e] for w in ws], pr.x),
@@ -142,7 +142,7 @@ def kernel_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def weight_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
+def weight_table(settings: dict, inputs: dict, log=None) -> pd.DataFrame:
     """Rows ``optimizer, eps, lr, replicate, member, status, layer, step, en_squared, loss,
     loss_mean_image, displacement``: ``(E^n)^2 = max_j (mean_i W_ji)^2`` (Sec. 5.2) of each
     layer at each checkpoint, the training loss there (:func:`checkpoint_losses`), that of the
@@ -165,12 +165,12 @@ def weight_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def reconstruction_table(params: dict, inputs: dict, log=None) -> pd.DataFrame:
+def reconstruction_table(settings: dict, inputs: dict, log=None) -> pd.DataFrame:
     """Rows ``optimizer, eps, lr, replicate, member, image, pixel, original, reconstruction``:
     the network at its last checkpoint on a fixed set of test images."""
     run = read_run(inputs["run"])
-    x, _ = load(inputs["dataset"], "test", n=int(params["images"]),
-                seed=derive_seed(int(params["seed"]), "tsuchida_reconstructions"))
+    x, _ = load(inputs["dataset"], "test", n=int(settings["images"]),
+                seed=derive_seed(int(settings["seed"]), "tsuchida_reconstructions"))
     with torch.no_grad():  # every member at once, in float64
         recon = ensemble_at(run, dtype="float64")(x.to(torch.float64)).numpy()  # [E, n, d]
     x = x.numpy()
@@ -202,7 +202,7 @@ def _image(values, shape):
     return img
 
 
-def draw(tables, params):
+def draw(tables, settings):
     """Rows: the chosen optimizer settings; columns: layers 1..L, the full network, and test
     reconstructions (originals above, reconstructions below). Replicate 0 is drawn; the CSV
     holds every replicate of the rows (the claims read them)."""
@@ -211,14 +211,14 @@ def draw(tables, params):
 
     kernels = pd.concat([t for t in tables if "k_measured" in t], ignore_index=True)
     recon = pd.concat([t for t in tables if "reconstruction" in t], ignore_index=True)
-    kernels = kernels[kernels.inputs == params["inputs"]]
+    kernels = kernels[kernels.inputs == settings["inputs"]]
     kernels["layer"] = kernels.layer.astype(str)
     layers = sorted((v for v in kernels.layer.unique() if v != "full"), key=int) + ["full"]
     steps = sorted(kernels.step.unique())
     # blue (t = 0) to red (the last checkpoint), evenly by checkpoint: t is roughly log-spaced
     colors = {s: cm.coolwarm(i / max(len(steps) - 1, 1)) for i, s in enumerate(steps)}
-    rows = params["rows"]
-    shape = tuple(params["image_shape"])
+    rows = settings["rows"]
+    shape = tuple(settings["image_shape"])
     ncols = len(layers) + 1
     fig, axes = plt.subplots(len(rows), ncols, figsize=(2.4 * ncols, 2.3 * len(rows)),
                              squeeze=False)
@@ -265,8 +265,8 @@ def draw(tables, params):
             ax.set_title("test: original / reconstruction", fontsize=8)
     axes[0, 0].legend(fontsize=6, markerscale=3, loc="lower left")
     n_rep = kernels.replicate.nunique() if "replicate" in kernels else 1
-    fig.suptitle(f"tsuchida2019 Fig. {params['figure']}: "
-                 f"{'zero' if params['inputs'] == 'zero_sum' else 'non-zero'} coordinate sums"
+    fig.suptitle(f"tsuchida2019 Fig. {settings['figure']}: "
+                 f"{'zero' if settings['inputs'] == 'zero_sum' else 'non-zero'} coordinate sums"
                  + (f" (replicate 0 of {n_rep})" if n_rep > 1 else ""), fontsize=10)
     fig.tight_layout()
     return fig, pd.concat(plotted, ignore_index=True)
