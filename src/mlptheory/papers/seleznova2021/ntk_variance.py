@@ -123,12 +123,12 @@ def draw_fig2(tables, settings):
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     frame = tables[0]
-    settings = list(dict.fromkeys(zip(frame.sw2, frame.sb2, strict=True)))
+    cells = list(dict.fromkeys(zip(frame.sw2, frame.sb2, strict=True)))
     widths = sorted(frame.width.unique())
-    fig, axes = plt.subplots(2, len(settings), figsize=(3.2 * len(settings), 5.6),
+    fig, axes = plt.subplots(2, len(cells), figsize=(3.2 * len(cells), 5.6),
                              squeeze=False, constrained_layout=True)
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(widths)))
-    for j, (sw2, sb2) in enumerate(settings):
+    for j, (sw2, sb2) in enumerate(cells):
         sub = frame[(frame.sw2 == sw2) & (frame.sb2 == sb2)]
         for w, color in zip(widths, colors, strict=True):
             cur = sub[sub.width == w].sort_values("depth")

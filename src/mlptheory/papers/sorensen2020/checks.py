@@ -122,8 +122,8 @@ def table(settings: dict, inputs, log=None) -> pd.DataFrame:
                          permutations=int(settings["permutations"]))
     if log is not None:
         log.info("\n%s", frame.to_string(index=False))
-    settings = training_settings(inputs["runs"])
-    return frame.assign(n_networks=settings["n_networks"], epochs=settings["epochs"],
+    trained = training_settings(inputs["runs"])
+    return frame.assign(n_networks=trained["n_networks"], epochs=trained["epochs"],
                         p=settings["p"])
 
 
