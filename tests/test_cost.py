@@ -334,3 +334,14 @@ def test_only_the_snakemake_command_line_names_targets(monkeypatch):
         assert requested_targets(snakemake_argv()) == ["lee2019"]
     monkeypatch.setattr(sys, "argv", ["/venv/bin/mlptheory", "cost", "lee2019"])
     assert snakemake_argv() == []
+
+
+def test_cost_command_errors_are_one_line(tmp_path, monkeypatch):
+    """A missing overlay, a folder without a Snakefile: one line naming it, no traceback."""
+    from mlptheory.cli import main
+
+    with pytest.raises(SystemExit, match=r"^mlptheory cost: no configuration file nope\.yaml$"):
+        main(["cost", "--configfile", "nope.yaml"])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match=r"no Snakefile at .*: run `mlptheory cost` in the "):
+        main(["cost"])

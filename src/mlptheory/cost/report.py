@@ -342,8 +342,14 @@ def run(args) -> None:
             cal.save()
             print(f"wrote {CALIBRATION_FILE}")
         return
-    jobs, _ = workflow_jobs(args.configfile, cores=args.cores)
-    lines = (job_lines(jobs, args.targets) if args.jobs else
-             report_lines(jobs, args.targets, args.cores, per_target=not args.papers_only))
+    missing = [f for f in args.configfile if not Path(f).is_file()]
+    if missing:  # one line, not Snakemake's traceback
+        raise SystemExit(f"mlptheory cost: no configuration file {', '.join(missing)}")
+    try:
+        jobs, _ = workflow_jobs(args.configfile, cores=args.cores)
+        lines = (job_lines(jobs, args.targets) if args.jobs else
+                 report_lines(jobs, args.targets, args.cores, per_target=not args.papers_only))
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"mlptheory cost: {err}") from None
     for line in lines:
         print(line)
