@@ -3,6 +3,7 @@ benchmark files, results/benchmarks/), beside the cost model's estimate (mlptheo
 jobs and their benchmark files are Snakemake's own: its DAG of this configuration, built again
 in dry-run mode."""
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,9 @@ from mlptheory.scripting import run_rule
 
 
 def main(smk, log):
-    jobs, _ = workflow_jobs(config=smk.config, snakefile=Path(smk.scriptdir).parent / "Snakefile")
+    # this job runs in the workflow's workdir: the same one, wherever the run was launched
+    jobs, _ = workflow_jobs(config={**smk.config, "workdir": os.getcwd()},
+                            snakefile=Path(smk.scriptdir).parent / "Snakefile")
     rows = measured_rows(jobs)
     for r in rows:
         log.info("%s: %d of %d job(s) measured, %.1f s, peak %.0f MB (estimated %.1f s)",
