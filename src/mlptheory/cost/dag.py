@@ -132,11 +132,18 @@ def workflow_jobs(configfiles: Iterable[str | Path] = (), config: Mapping | None
                 ConfigSettings(configfiles=configfiles, config=dict(config or {})),
                 snakefile=snakefile)
             workflow_api.dag(DAGSettings(targets=set(targets), forceall=True))
-            # what the DAG API's printdag/printrulegraph do before printing
-            workflow = workflow_api._workflow
-            workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True,
-                                  nolock=True)
-            workflow._build_dag()
+            # what the DAG API's printdag/printrulegraph do before printing (not a public
+            # call: tested with snakemake 9.27; another version that lacks it is named)
+            try:
+                workflow = workflow_api._workflow
+                prepare, build = workflow._prepare_dag, workflow._build_dag
+            except AttributeError as missing:
+                from snakemake import __version__
+
+                raise RuntimeError(f"snakemake {__version__} builds its DAG differently from "
+                                   f"9.x ({missing}); `mlptheory cost` needs snakemake 9") from None
+            prepare(forceall=True, ignore_incomplete=True, lock_warn_only=True, nolock=True)
+            build()
             dag = workflow.dag
             return jobs_of(dag.jobs, dag.dependencies, workflow.config), dict(workflow.config)
     finally:

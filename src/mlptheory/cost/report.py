@@ -349,7 +349,7 @@ def run(args) -> None:
         jobs, _ = workflow_jobs(args.configfile, cores=args.cores)
         lines = (job_lines(jobs, args.targets) if args.jobs else
                  report_lines(jobs, args.targets, args.cores, per_target=not args.papers_only))
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
         raise SystemExit(f"mlptheory cost: {err}") from None
     for line in lines:
         print(line)
