@@ -149,7 +149,7 @@ def test_cost_counts_the_jobs_snakemake_plans(workflow_dir, overlays, capsys, mo
 
     from mlptheory.cli import main
     from mlptheory.cost.dag import workflow_jobs
-    from mlptheory.papers import rule_of
+    from mlptheory.papers import PAPERS, rule_of
 
     files = [a for path in overlays for a in ("--configfile", path)]
     figure = "results/seleznova2021/fig3_ntk_change_tanh.pdf"
@@ -170,6 +170,9 @@ def test_cost_counts_the_jobs_snakemake_plans(workflow_dir, overlays, capsys, mo
                 assert job.work.flops + job.work.ops > 0, job
             elif kind:  # a figure or a table of the paper
                 assert job.work.plots == 1, job
+            else:  # no paper rule goes uncosted: rules/papers.smk and rule_of name them alike
+                assert job.rule in {"fetch_archives", "prepare_dataset", "claims", "cost",
+                                    "all", *PAPERS}, job.rule
     monkeypatch.chdir(workflow_dir)
     main(["cost", "--papers-only", *files])
     total = next(line for line in capsys.readouterr().out.splitlines()
