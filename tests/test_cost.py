@@ -59,7 +59,7 @@ class SnakemakeJob:
         self.rule = SimpleNamespace(name=rule) if rule else None
         self.wildcards = Wildcards(**wildcards)
         self.params = SimpleNamespace(request=request)
-        self.threads, self.benchmark, self.is_norun = 1, None, False
+        self.threads, self.benchmark, self.is_norun, self.resources = 1, None, False, {}
 
 
 def smoke_training_job(config):

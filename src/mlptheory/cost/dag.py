@@ -94,7 +94,7 @@ def jobs_of(dag_jobs: Iterable, dependencies: Mapping, config: Mapping) -> dict[
         after = tuple(sorted(ids[d] for d in dependencies.get(job, ()) if d in ids))
         out[ids[job]] = Job(rule, key, work(job), after, int(job.threads),
                             os.path.abspath(job.benchmark) if job.benchmark else None,
-                            not job.is_norun, int(getattr(job, "resources", {}).get("gpu", 0)))
+                            not job.is_norun, int(job.resources.get("gpu", 0)))
     return out
 
 
