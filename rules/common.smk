@@ -198,13 +198,7 @@ def gpu_count():
 
 
 # name -> folder of each recorded reference run (reference/<scale>/: claims.csv, provenance.json)
-# relative to this scale's workdir, so a moved or copied checkout does not rerun the claims
-REFERENCES = {
-    name: os.path.relpath(path)
-    for name, path in mlptheory_reference_dirs(
-        Path(workflow.basedir) / "reference"
-    ).items()
-}
+REFERENCES = mlptheory_reference_dirs(Path(workflow.basedir) / "reference", os.getcwd())
 
 
 def claim_sources():

@@ -180,3 +180,16 @@ def test_record_writes_provenance_and_refuses_to_overwrite(tmp_path):
     with pytest.raises(ValueError, match="registry"):
         record(tmp_path / "bad", tmp_path / "ref2", config, REPO)
     assert isinstance(load(tmp_path / "ref"), Reference)
+
+
+def test_reference_dirs_relative_to_a_workdir(tmp_path):
+    """The claims rule names the references relative to the scale's workdir: the same names
+    from a checkout moved elsewhere."""
+    names = {}
+    for place in ("a", "b/c"):
+        root = tmp_path / place / "reference" / "quick"
+        root.mkdir(parents=True)
+        for f in ("claims.csv", "provenance.json"):
+            (root / f).write_text("")
+        names[place] = reference_dirs(root.parent, tmp_path / place / "scales" / "quick")
+    assert names["a"] == names["b/c"] == {"quick": "../../reference/quick"}

@@ -220,12 +220,17 @@ def load(path: Path, current_hash: str | None = None) -> Reference:
     return ref
 
 
-def reference_dirs(root: Path) -> dict[str, str]:
-    """name -> folder of every reference under ``root`` (``reference/``), sorted by name."""
+def reference_dirs(root: Path, relative_to: Path | str | None = None) -> dict[str, str]:
+    """name -> folder of every reference under ``root`` (``reference/``), sorted by name; with
+    ``relative_to`` the folders are named relative to it (the claims rule names them relative
+    to the scale's workdir, so a moved checkout does not rerun the claims)."""
+    import os
+
     root = Path(root)
     if not root.is_dir():
         return {}
-    return {p.name: str(p) for p in sorted(root.iterdir())
+    return {p.name: str(p) if relative_to is None else os.path.relpath(p, relative_to)
+            for p in sorted(root.iterdir())
             if (p / "claims.csv").is_file() and (p / "provenance.json").is_file()}
 
 
